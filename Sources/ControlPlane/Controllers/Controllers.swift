@@ -1,0 +1,9 @@
+import KubeModel
+import Logging
+import ServiceLifecycle
+
+enum Controllers {
+    static func all(registry: Registry, logger: Logger) -> [any ServiceLifecycle.Service] {
+        []
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Junction: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "junction",
+        abstract: "Service networking for Kubernetes-style clusters: API server, proxy, DNS and a simulated cluster.",
+        subcommands: [ControlPlaneCommand.self])
+}
