@@ -178,3 +178,30 @@ struct NetCIDRTests {
         #expect(CIDR(containing: IPAddress(10, 0, 0, 0), prefixLength: -1) == nil)
     }
 }
+
+@Suite("IP field checks")
+struct NetValidationTests {
+    static let path = FieldPath.root("spec", "clusterIP")
+
+    @Test func ip() {
+        #expect(NetValidation.validateIP("10.96.0.10", path: Self.path).isEmpty)
+        #expect(NetValidation.validateIP("010.96.0.10", path: Self.path).isEmpty)  // lenient, as 1.32
+        #expect(NetValidation.validateIP("10.96.0", path: Self.path).map(\.message)
+                == ["spec.clusterIP: Invalid value: \"10.96.0\": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"])
+    }
+
+    @Test func families() {
+        #expect(NetValidation.validateIPv4Address("::ffff:1.2.3.4", path: Self.path).isEmpty)
+        #expect(NetValidation.validateIPv4Address("fd00::1", path: Self.path).map(\.message)
+                == ["spec.clusterIP: Invalid value: \"fd00::1\": must be a valid IPv4 address"])
+        #expect(NetValidation.validateIPv6Address("fd00::1", path: Self.path).isEmpty)
+        #expect(NetValidation.validateIPv6Address("::ffff:1.2.3.4", path: Self.path).map(\.message)
+                == ["spec.clusterIP: Invalid value: \"::ffff:1.2.3.4\": must be a valid IPv6 address"])
+    }
+
+    @Test func cidr() {
+        #expect(NetValidation.validateCIDR("10.96.0.1/12", path: .root("cidr")).isEmpty)
+        #expect(NetValidation.validateCIDR("10.96.0.0", path: .root("cidr")).map(\.message)
+                == ["cidr: Invalid value: \"10.96.0.0\": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"])
+    }
+}

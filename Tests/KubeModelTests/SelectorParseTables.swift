@@ -40,12 +40,12 @@ let labelParseCases: [LabelParseCase] = [
     LabelParseCase(input: "x<1", canonical: "x<1", error: nil, labels: ["x": "0"], matches: true),
     LabelParseCase(input: "x<1", canonical: "x<1", error: nil, labels: ["x": "-5"], matches: true),
     LabelParseCase(input: "x>1,z<5", canonical: "x>1,z<5", error: nil),
-    LabelParseCase(input: "x=a||y=b", canonical: nil, error: "unable to parse requirement: values[0][x]: Invalid value: \"a||y\": " + Upstream.labelValueFormat),
+    LabelParseCase(input: "x=a||y=b", canonical: nil, error: "unable to parse requirement: values[0][x]: Invalid value: \"a||y\": " + UpstreamText.labelValueFormat),
     LabelParseCase(input: "x==a==b", canonical: nil, error: "found '==', expected: ',' or 'end of string'"),
     LabelParseCase(input: "!x=a", canonical: nil, error: "found '=', expected: ',' or 'end of string'"),
     LabelParseCase(input: "x<a", canonical: nil, error: "unable to parse requirement: values[0]: Invalid value: \"a\": for 'Gt', 'Lt' operators, the value must be an integer"),
-    LabelParseCase(input: "x>-1", canonical: nil, error: "unable to parse requirement: values[0][x]: Invalid value: \"-1\": " + Upstream.labelValueFormat),
-    LabelParseCase(input: "x>-a", canonical: nil, error: "unable to parse requirement: [values[0]: Invalid value: \"-a\": for 'Gt', 'Lt' operators, the value must be an integer, values[0][x]: Invalid value: \"-a\": " + Upstream.labelValueFormat + "]"),
+    LabelParseCase(input: "x>-1", canonical: nil, error: "unable to parse requirement: values[0][x]: Invalid value: \"-1\": " + UpstreamText.labelValueFormat),
+    LabelParseCase(input: "x>-a", canonical: nil, error: "unable to parse requirement: [values[0]: Invalid value: \"-a\": for 'Gt', 'Lt' operators, the value must be an integer, values[0][x]: Invalid value: \"-a\": " + UpstreamText.labelValueFormat + "]"),
     LabelParseCase(input: "x in (a,b)", canonical: "x in (a,b)", error: nil, labels: ["x": "b"], matches: true),
     LabelParseCase(input: "x in (a,b)", canonical: "x in (a,b)", error: nil, labels: [:], matches: false),
     LabelParseCase(input: "x notin (a,b)", canonical: "x notin (a,b)", error: nil, labels: [:], matches: true),
@@ -79,16 +79,16 @@ let labelParseCases: [LabelParseCase] = [
     LabelParseCase(input: "x<=1", canonical: nil, error: "unable to parse requirement: found '=', expected: identifier"),
     LabelParseCase(input: "!", canonical: nil, error: "unable to parse requirement: found '', expected: identifier"),
     LabelParseCase(input: "!!x", canonical: nil, error: "unable to parse requirement: found '!', expected: identifier"),
-    LabelParseCase(input: "A/b/c", canonical: nil, error: "unable to parse requirement: <nil>: Invalid value: \"A/b/c\": " + Upstream.qualifiedNameFormat),
-    LabelParseCase(input: "a/b/c=d", canonical: nil, error: "unable to parse requirement: <nil>: Invalid value: \"a/b/c\": " + Upstream.qualifiedNameFormat),
+    LabelParseCase(input: "A/b/c", canonical: nil, error: "unable to parse requirement: <nil>: Invalid value: \"A/b/c\": " + UpstreamText.qualifiedNameFormat),
+    LabelParseCase(input: "a/b/c=d", canonical: nil, error: "unable to parse requirement: <nil>: Invalid value: \"a/b/c\": " + UpstreamText.qualifiedNameFormat),
     LabelParseCase(input: "kubernetes.io/service-name=web", canonical: "kubernetes.io/service-name=web", error: nil, labels: ["kubernetes.io/service-name": "web"], matches: true),
-    LabelParseCase(input: "Example.com/x", canonical: nil, error: "unable to parse requirement: <nil>: Invalid value: \"Example.com/x\": prefix part " + Upstream.subdomainFormat),
+    LabelParseCase(input: "Example.com/x", canonical: nil, error: "unable to parse requirement: <nil>: Invalid value: \"Example.com/x\": prefix part " + UpstreamText.subdomainFormat),
     LabelParseCase(input: "/x", canonical: nil, error: "unable to parse requirement: <nil>: Invalid value: \"/x\": prefix part must be non-empty"),
-    LabelParseCase(input: "x/", canonical: nil, error: "unable to parse requirement: <nil>: Invalid value: \"x/\": name part must be non-empty; " + Upstream.namePartFormat),
-    LabelParseCase(input: "-x=a", canonical: nil, error: "unable to parse requirement: <nil>: Invalid value: \"-x\": " + Upstream.namePartFormat),
-    LabelParseCase(input: "x=-a", canonical: nil, error: "unable to parse requirement: values[0][x]: Invalid value: \"-a\": " + Upstream.labelValueFormat),
-    LabelParseCase(input: "x in (-a,b)", canonical: nil, error: "unable to parse requirement: values[0][x]: Invalid value: \"-a\": " + Upstream.labelValueFormat),
-    LabelParseCase(input: "x in (b,-a)", canonical: nil, error: "unable to parse requirement: values[0][x]: Invalid value: \"-a\": " + Upstream.labelValueFormat),
+    LabelParseCase(input: "x/", canonical: nil, error: "unable to parse requirement: <nil>: Invalid value: \"x/\": name part must be non-empty; " + UpstreamText.namePartFormat),
+    LabelParseCase(input: "-x=a", canonical: nil, error: "unable to parse requirement: <nil>: Invalid value: \"-x\": " + UpstreamText.namePartFormat),
+    LabelParseCase(input: "x=-a", canonical: nil, error: "unable to parse requirement: values[0][x]: Invalid value: \"-a\": " + UpstreamText.labelValueFormat),
+    LabelParseCase(input: "x in (-a,b)", canonical: nil, error: "unable to parse requirement: values[0][x]: Invalid value: \"-a\": " + UpstreamText.labelValueFormat),
+    LabelParseCase(input: "x in (b,-a)", canonical: nil, error: "unable to parse requirement: values[0][x]: Invalid value: \"-a\": " + UpstreamText.labelValueFormat),
     LabelParseCase(input: "x=" + String(repeating: "a", count: 64), canonical: nil, error: "unable to parse requirement: values[0][x]: Invalid value: \"" + String(repeating: "a", count: 64) + "\": must be no more than 63 characters"),
     LabelParseCase(input: "x=" + String(repeating: "a", count: 63), canonical: "x=" + String(repeating: "a", count: 63), error: nil),
     LabelParseCase(input: String(repeating: "a", count: 64), canonical: nil, error: "unable to parse requirement: <nil>: Invalid value: \"" + String(repeating: "a", count: 64) + "\": name part must be no more than 63 characters"),
@@ -96,8 +96,8 @@ let labelParseCases: [LabelParseCase] = [
     LabelParseCase(input: "b=1,a=2,b!=3", canonical: "a=2,b=1,b!=3", error: nil),
     LabelParseCase(input: "x\t=\ta", canonical: "x=a", error: nil, labels: ["x": "a"], matches: true),
     LabelParseCase(input: "x=a\nb", canonical: nil, error: "found 'b', expected: ',' or 'end of string'"),
-    LabelParseCase(input: "\u{e9}=1", canonical: nil, error: "unable to parse requirement: <nil>: Invalid value: \"\u{e9}\": " + Upstream.namePartFormat),
-    LabelParseCase(input: "x=\u{e9}", canonical: nil, error: "unable to parse requirement: values[0][x]: Invalid value: \"\u{e9}\": " + Upstream.labelValueFormat),
+    LabelParseCase(input: "\u{e9}=1", canonical: nil, error: "unable to parse requirement: <nil>: Invalid value: \"\u{e9}\": " + UpstreamText.namePartFormat),
+    LabelParseCase(input: "x=\u{e9}", canonical: nil, error: "unable to parse requirement: values[0][x]: Invalid value: \"\u{e9}\": " + UpstreamText.labelValueFormat),
     LabelParseCase(input: "x>99999999999999999999", canonical: nil, error: "unable to parse requirement: values[0]: Invalid value: \"99999999999999999999\": for 'Gt', 'Lt' operators, the value must be an integer"),
     LabelParseCase(input: "x>0x10", canonical: nil, error: "unable to parse requirement: values[0]: Invalid value: \"0x10\": for 'Gt', 'Lt' operators, the value must be an integer"),
     LabelParseCase(input: "x in (a,b", canonical: nil, error: "unable to parse requirement: found '', expected: ',' or ')'"),
@@ -145,7 +145,7 @@ let fieldParseCases: [FieldParseCase] = [
 ]
 
 /// Upstream texts that recur in the tables below.
-enum Upstream {
+enum UpstreamText {
     static let labelValueFormat = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
     static let qualifiedNameFormat = "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
     static let namePartFormat = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"

@@ -150,7 +150,7 @@ struct LabelSelectorObjectTests {
         #expect(try LabelSelector(json: .null) == .nothing)
         #expect(try LabelSelector(json: [:]) == .everything)
         #expect(try LabelSelector(json: ["matchLabels": [:], "matchExpressions": []]) == .everything)
-        #expect(try LabelSelector(json: ["matchLabels": nil]) == .everything)
+        #expect(try LabelSelector(json: ["matchLabels": .null]) == .everything)
     }
 
     @Test func specForm() throws {
@@ -171,12 +171,12 @@ struct LabelSelectorObjectTests {
         (["matchExpressions": [["key": "a", "operator": "Exists", "values": ["x", "y"]]]],
          "values: Invalid value: []string{\"x\", \"y\"}: values set must be empty for exists and does not exist"),
         (["matchLabels": ["a/b/c": "x"]],
-         "key: Invalid value: \"a/b/c\": " + Upstream.qualifiedNameFormat),
+         "key: Invalid value: \"a/b/c\": " + UpstreamText.qualifiedNameFormat),
         (["matchLabels": ["app": "-x"]],
-         "values[0][app]: Invalid value: \"-x\": " + Upstream.labelValueFormat),
+         "values[0][app]: Invalid value: \"-x\": " + UpstreamText.labelValueFormat),
         (["matchExpressions": [["key": "", "operator": "In", "values": ["-x"]]]],
-         "[key: Invalid value: \"\": name part must be non-empty; " + Upstream.namePartFormat
-            + ", values[0][]: Invalid value: \"-x\": " + Upstream.labelValueFormat + "]"),
+         "[key: Invalid value: \"\": name part must be non-empty; " + UpstreamText.namePartFormat
+            + ", values[0][]: Invalid value: \"-x\": " + UpstreamText.labelValueFormat + "]"),
     ]
 
     @Test(arguments: invalidCases)
@@ -212,11 +212,11 @@ struct LabelSelectorObjectTests {
         ]
         let messages = LabelSelector.validate(json: json, path: path).map(\.message)
         #expect(messages == [
-            "spec.selector.matchLabels: Invalid value: \"-web\": " + Upstream.labelValueFormat,
+            "spec.selector.matchLabels: Invalid value: \"-web\": " + UpstreamText.labelValueFormat,
             "spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
             "spec.selector.matchExpressions[1].values: Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
             "spec.selector.matchExpressions[2].operator: Invalid value: \"Bogus\": not a valid selector operator",
-            "spec.selector.matchExpressions[2].key: Invalid value: \"a/b/c\": " + Upstream.qualifiedNameFormat,
+            "spec.selector.matchExpressions[2].key: Invalid value: \"a/b/c\": " + UpstreamText.qualifiedNameFormat,
         ])
         #expect(LabelSelector.validate(json: nil, path: path).isEmpty)
         #expect(LabelSelector.validate(json: ["matchLabels": ["app": "web"]], path: path).isEmpty)

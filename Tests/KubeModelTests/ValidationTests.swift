@@ -58,10 +58,10 @@ struct ValidationNameTests {
                 == ["metadata.name: Required value: name or generateName is required"])
         #expect(NameValidation.validateObjectName(name: "Web", generateName: "", check: NameValidation.nameIsDNSLabel,
                                                   path: meta).map(\.message)
-                == ["metadata.name: Invalid value: \"Web\": " + Upstream.label1123Format])
+                == ["metadata.name: Invalid value: \"Web\": " + UpstreamText.label1123Format])
         #expect(NameValidation.validateObjectName(name: "", generateName: "Web-", check: NameValidation.nameIsDNSSubdomain,
                                                   path: meta).map(\.message)
-                == ["metadata.generateName: Invalid value: \"Web-\": " + Upstream.subdomainFormat,
+                == ["metadata.generateName: Invalid value: \"Web-\": " + UpstreamText.subdomainFormat,
                     "metadata.name: Required value: name or generateName is required"])
     }
 
@@ -77,8 +77,8 @@ struct ValidationNameTests {
         let path = FieldPath.root("metadata").child("labels")
         let errs = NameValidation.validateLabels(["ok": "fine", "a/b/c": "-x"], path: path)
         #expect(errs.map(\.message) == [
-            "metadata.labels: Invalid value: \"a/b/c\": " + Upstream.qualifiedNameFormat,
-            "metadata.labels: Invalid value: \"-x\": " + Upstream.labelValueFormat,
+            "metadata.labels: Invalid value: \"a/b/c\": " + UpstreamText.qualifiedNameFormat,
+            "metadata.labels: Invalid value: \"-x\": " + UpstreamText.labelValueFormat,
         ])
         #expect(NameValidation.validateLabels(["app": "", "kubernetes.io/name": "x"], path: path).isEmpty)
     }
@@ -88,7 +88,7 @@ struct ValidationNameTests {
         // Keys are checked case-insensitively, so an upper-case prefix is fine.
         #expect(NameValidation.validateAnnotations(["Example.COM/Key": "v"], path: path).isEmpty)
         #expect(NameValidation.validateAnnotations(["a/b/c": "v"], path: path).map(\.message)
-                == ["metadata.annotations: Invalid value: \"a/b/c\": " + Upstream.qualifiedNameFormat])
+                == ["metadata.annotations: Invalid value: \"a/b/c\": " + UpstreamText.qualifiedNameFormat])
         let limit = NameValidation.totalAnnotationSizeLimit
         #expect(NameValidation.validateAnnotations(["k": String(repeating: "v", count: limit - 1)], path: path).isEmpty)
         #expect(NameValidation.validateAnnotations(["k": String(repeating: "v", count: limit)], path: path).map(\.message)
@@ -125,7 +125,7 @@ struct ValidationFieldErrorTests {
         (.invalid(port, 1e-7, "x"), "spec.ports[0].port: Invalid value: 1e-07: x"),
         (.invalid(port, 123456.0, "x"), "spec.ports[0].port: Invalid value: 123456: x"),
         (.invalid(port, true, "x"), "spec.ports[0].port: Invalid value: true: x"),
-        (.invalid(port, nil, "x"), "spec.ports[0].port: Invalid value: \"null\": x"),
+        (.invalid(port, .null, "x"), "spec.ports[0].port: Invalid value: \"null\": x"),
         (.invalid(port, "a\"b\n\u{e9}\u{a0}\u{1}", "x"), "spec.ports[0].port: Invalid value: \"a\\\"b\\n\u{e9}\\u00a0\\x01\": x"),
         (.required(.root("metadata", "name"), "name or generateName is required"),
          "metadata.name: Required value: name or generateName is required"),

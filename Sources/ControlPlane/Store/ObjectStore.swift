@@ -216,7 +216,7 @@ public final class ObjectStore: Sendable {
             if let newObject {
                 s.objects[key.resource, default: [:]][key] = newObject
             } else {
-                s.objects[key.resource]?[key] = nil
+                s.objects[key.resource]?.removeValue(forKey: key)
             }
             s.window.append(event)
             if s.window.count > windowSize + windowSize / 4 {
