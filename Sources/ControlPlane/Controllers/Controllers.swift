@@ -45,7 +45,16 @@ final class ControllerLoop: ServiceLifecycle.Service, Sendable {
     }
 
     func run() async throws {
-        await withGracefulShutdownHandler {
+        await cancelWhenGracefulShutdown {
+            await withTaskCancellationHandler {
+                await self.runLoops()
+            } onCancel: {
+                self.queue.close()
+            }
+        }
+    }
+
+    private func runLoops() async {
             await withDiscardingTaskGroup { group in
                 for resource in reconciler.watched {
                     group.addTask { await self.watch(resource) }
@@ -58,9 +67,6 @@ final class ControllerLoop: ServiceLifecycle.Service, Sendable {
                     }
                 }
             }
-        } onGracefulShutdown: {
-            self.queue.close()
-        }
     }
 
     private func watch(_ resource: String) async {

@@ -95,7 +95,8 @@ struct ServiceStrategy: ResourceStrategy {
             if ports.count > 1 && name.isEmpty {
                 errors.append(.required(pp.child("name"), ""))
             } else if !name.isEmpty {
-                for problem in NameValidation.portName(name) { errors.append(.invalid(pp.child("name"), .string(name), problem)) }
+                // Service port names are DNS labels (container port names are IANA service names).
+                for problem in NameValidation.dns1123Label(name) { errors.append(.invalid(pp.child("name"), .string(name), problem)) }
                 if !names.insert(name).inserted { errors.append(.duplicate(pp.child("name"), .string(name))) }
             }
             let port = p["port"]?.intValue ?? 0

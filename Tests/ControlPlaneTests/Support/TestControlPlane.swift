@@ -177,12 +177,11 @@ func run(_ exe: String, _ args: [String], stdin: String? = nil) throws -> (code:
 }
 
 /// Runs `body` with a fresh control plane and always stops it, also when the body throws.
-func withControlPlane<T>(_ args: [String] = [], _ body: (TestControlPlane) async throws -> T) async throws -> T {
+func withControlPlane(_ args: [String] = [], _ body: (TestControlPlane) async throws -> Void) async throws {
     let cp = try await TestControlPlane(args)
     do {
-        let result = try await body(cp)
+        try await body(cp)
         await cp.stop()
-        return result
     } catch {
         let log = cp.logText
         await cp.stop()
