@@ -26,7 +26,12 @@ struct ServiceStrategy: ResourceStrategy {
             object.setValue(old.value(at: ["spec", "clusterIP"]), at: ["spec", "clusterIP"])
             object.setValue(old.value(at: ["spec", "clusterIPs"]), at: ["spec", "clusterIPs"])
         }
-        if let oldPorts = old.value(at: ["spec", "ports"])?.arrayValue, var ports = object.value(at: ["spec", "ports"])?.arrayValue {
+        let newType = ServiceType(rawValue: object.value(at: ["spec", "type"])?.stringValue ?? "ClusterIP") ?? .clusterIP
+        let oldType = ServiceType(rawValue: old.value(at: ["spec", "type"])?.stringValue ?? "ClusterIP") ?? .clusterIP
+        Self.dropTypeDependentFields(&object, old: old, newType: newType, oldType: oldType)
+        if newType.usesNodePorts, let oldPorts = old.value(at: ["spec", "ports"])?.arrayValue,
+            var ports = object.value(at: ["spec", "ports"])?.arrayValue
+        {
             for i in ports.indices where ports[i]["nodePort"] == nil {
                 let match = oldPorts.first {
                     $0["port"] == ports[i]["port"]
@@ -36,10 +41,38 @@ struct ServiceStrategy: ResourceStrategy {
             }
             object.setValue(.array(ports), at: ["spec", "ports"])
         }
-        if object.value(at: ["spec", "healthCheckNodePort"]) == nil {
+        if newType == .loadBalancer, object.value(at: ["spec", "healthCheckNodePort"]) == nil {
             object.setValue(old.value(at: ["spec", "healthCheckNodePort"]), at: ["spec", "healthCheckNodePort"])
         }
         defaults(&object)
+    }
+
+    /// When the type changes, fields only the old type uses are dropped if the update left them as they were
+    /// (a user changing `type` with a patch cannot be expected to clear node ports or traffic policies too).
+    static func dropTypeDependentFields(_ object: inout JSONValue, old: JSONValue, newType: ServiceType, oldType: ServiceType) {
+        guard newType != oldType else { return }
+        func unchanged(_ path: [String]) -> Bool { object.value(at: path) == old.value(at: path) }
+        if !newType.usesNodePorts {
+            if var ports = object.value(at: ["spec", "ports"])?.arrayValue {
+                let oldPorts = old.value(at: ["spec", "ports"])?.arrayValue ?? []
+                for i in ports.indices where ports[i]["nodePort"] != nil
+                    && oldPorts.contains(where: { $0["nodePort"] == ports[i]["nodePort"] }) {
+                    ports[i]["nodePort"] = nil
+                }
+                object.setValue(.array(ports), at: ["spec", "ports"])
+            }
+            if unchanged(["spec", "externalTrafficPolicy"]) { object.setValue(nil, at: ["spec", "externalTrafficPolicy"]) }
+        }
+        if newType != .loadBalancer {
+            for f in ["healthCheckNodePort", "allocateLoadBalancerNodePorts", "loadBalancerClass"] where unchanged(["spec", f]) {
+                object.setValue(nil, at: ["spec", f])
+            }
+        }
+        if newType == .externalName {
+            for f in ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy", "internalTrafficPolicy"] where unchanged(["spec", f]) {
+                object.setValue(nil, at: ["spec", f])
+            }
+        }
     }
 
     private func defaults(_ object: inout JSONValue) {

@@ -188,3 +188,15 @@ func withControlPlane(_ args: [String] = [], _ body: (TestControlPlane) async th
         throw TestFailure("\(error)\n--- control plane log ---\n\(log.suffix(4000))")
     }
 }
+
+/// A value shared between test tasks.
+final class Locked<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T
+    init(_ value: T) { self.value = value }
+    func withLock<R>(_ body: (inout T) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
