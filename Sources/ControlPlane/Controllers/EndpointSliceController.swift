@@ -143,9 +143,8 @@ struct EndpointSliceController: Reconciler {
                 Array(endpoints[$0..<min($0 + Self.maxEndpointsPerSlice, endpoints.count)])
             }
             if chunks.isEmpty { chunks = [[]] }
-            let slicePorts: [JSONValue] = ports.isEmpty && !servicePorts.isEmpty
-                ? servicePorts.map { sp in ["name": sp["name"] ?? "", "protocol": sp["protocol"] ?? "TCP"] }
-                : ports
+            // With no endpoints this is kube's placeholder slice: no ports either.
+            let slicePorts = ports
             for chunk in chunks {
                 slices.append([
                     "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
