@@ -16,4 +16,4 @@ fi
 command -v kubectl >/dev/null || { echo "kubectl is required (expected on this machine image)"; exit 1; }
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 swift build ${JUNCTION_BUILD_FLAGS:-} 2>&1 | grep -vE "^warning: 'swift-distributed-tracing'|^\[[0-9]+/[0-9]+\]" || true
-test -x .build/debug/junction || { echo "build failed"; exit 1; }
+test -x .build/debug/junction -o -x .build/release/junction || { echo "build failed"; exit 1; }

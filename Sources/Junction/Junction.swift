@@ -5,5 +5,5 @@ struct Junction: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "junction",
         abstract: "Service networking for Kubernetes-style clusters: API server, proxy, DNS and a simulated cluster.",
-        subcommands: [ControlPlaneCommand.self])
+        subcommands: [ControlPlaneCommand.self, BenchCommand.self])
 }

@@ -68,7 +68,8 @@ public final class KubeClient: Sendable {
     public let config: KubeConfig
     let http: HTTPClient
 
-    public init(config: KubeConfig) throws {
+    /// `maxConnections` bounds concurrent HTTP/1 connections to the server; every open watch holds one.
+    public init(config: KubeConfig, maxConnections: Int = 16) throws {
         self.config = config
         var tls = TLSConfiguration.makeClientConfiguration()
         if let ca = config.caPEM {
@@ -76,7 +77,7 @@ public final class KubeClient: Sendable {
         }
         if config.insecureSkipTLSVerify { tls.certificateVerification = .none }
         var c = HTTPClient.Configuration(tlsConfiguration: tls)
-        c.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        c.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
     }
 
