@@ -5,6 +5,8 @@
 //   KubeProtobuf  pure: decoder for the Kubernetes protobuf envelope kubectl 1.32 sends. No NIO, no C.
 //   ControlPlane  I/O: store (SQLite via GRDB), API server (Hummingbird), watch, allocators, controllers.
 //   KubeClient    I/O: a Kubernetes REST client (AsyncHTTPClient) with list/watch, used by daemons and tests.
+//   CNetlink      C: libnl-route-3 shim (system library, pkg-config libnl-route-3.0).
+//   Netlink       I/O: netlink session (links, addresses, routes) and network-namespace helpers.
 //   Junction      the `junction` executable: one ArgumentParser tree.
 import PackageDescription
 
@@ -70,16 +72,44 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
+        // fork/exec into a pod's namespaces (setns, private mounts, hostname) with only async-signal-safe calls.
+        .target(name: "CSpawn"),
+        .target(
+            name: "NodeAgent",
+            dependencies: ["KubeModel", "KubeClient", "Netlink", "CSpawn", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(
+            name: "Simulation",
+            dependencies: ["KubeModel", "KubeClient", "Netlink", "CSpawn", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .executableTarget(
             name: "Junction",
             dependencies: [
-                "ControlPlane", "KubeClient", "KubeModel",
+                "ControlPlane", "KubeClient", "KubeModel", "NodeAgent", "Simulation", "EchoServer", "Netlink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strict),
+        .target(
+            name: "EchoServer",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // libnl-route-3 (netlink) for the Netlink adapter; its dev packages are on the build machines via apt.
+        .systemLibrary(
+            name: "CNetlink",
+            pkgConfig: "libnl-route-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
+        .target(
+            name: "Netlink",
+            dependencies: ["CNetlink", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
 
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"], swiftSettings: strict),
@@ -91,5 +121,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        .testTarget(
+            name: "EchoServerTests",
+            dependencies: [
+                "EchoServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink"], swiftSettings: strict),
     ]
 )

@@ -22,6 +22,16 @@ public final class ControlPlane: Sendable {
         public var maxBodyBytes = 3 * 1024 * 1024
         /// Extra names and addresses for the serving certificate (besides loopback and the kubernetes Service).
         public var tlsSANs: [String] = []
+        /// A unix socket also serving the API (plain HTTP, same bearer token). A path-named unix socket is
+        /// reachable from every network namespace on the machine, so the daemons inside the simulated nodes use
+        /// it to reach an API server that listens on the root namespace's loopback.
+        public var unixSocket: String?
+        /// Where node agents on this machine write container logs; serves `kubectl logs`.
+        public var podLogDir: String?
+        /// A node whose agent stops renewing its Lease this long turns NotReady (kube's node-monitor-grace-period).
+        public var nodeMonitorGracePeriod: Double = 40
+        /// Then, after this long, its pods are deleted so their controllers replace them elsewhere.
+        public var podEvictionTimeout: Double = 300
 
         public init(dataDir: String) { self.dataDir = dataDir }
     }
@@ -112,7 +122,18 @@ public final class ControlPlane: Sendable {
                 logger.info("API server listening", metadata: ["address": "\(config.host):\(port)"])
             },
             logger: logger)
-        return [app] + Controllers.all(registry: registry, logger: logger)
+        var services: [any ServiceLifecycle.Service] = [app]
+        if let path = config.unixSocket {
+            try? FileManager.default.removeItem(atPath: path)
+            services.append(Application(
+                responder: responder,
+                configuration: .init(address: .unixDomainSocket(path: path), serverName: nil),
+                logger: logger))
+        }
+        if let dir = config.podLogDir { registry.setLogSource(FilePodLogs(dir: dir, registry: registry)) }
+        services.append(NodeLifecycleController(registry: registry, grace: config.nodeMonitorGracePeriod,
+                                                evictionTimeout: config.podEvictionTimeout, logger: logger))
+        return services + Controllers.all(registry: registry, logger: logger)
     }
 }
 

@@ -29,6 +29,18 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-san"), help: "Extra name or address for the serving certificate (repeatable).")
     var tlsSANs: [String] = []
 
+    @Option(help: "Also serve the API on this unix socket (plain HTTP, same token), for daemons in other network namespaces.")
+    var unixSocket: String?
+
+    @Option(help: "Directory node agents on this machine write container logs to (serves kubectl logs).")
+    var podLogDir: String?
+
+    @Option(help: "Seconds without a node heartbeat before the node turns NotReady.")
+    var nodeMonitorGracePeriod: Double = 40
+
+    @Option(help: "Seconds a node stays NotReady before its pods are deleted and replaced elsewhere.")
+    var podEvictionTimeout: Double = 300
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -60,6 +72,10 @@ struct ControlPlaneCommand: AsyncParsableCommand {
         config.port = port
         config.kubeconfigOut = kubeconfigOut
         config.tlsSANs = tlsSANs
+        config.unixSocket = unixSocket
+        config.podLogDir = podLogDir
+        config.nodeMonitorGracePeriod = nodeMonitorGracePeriod
+        config.podEvictionTimeout = podEvictionTimeout
         config.allocators = .init(serviceCIDR: serviceCIDR, nodePortRange: range,
                                   loadBalancerPool: lbPool.isEmpty ? nil : lbPool)
         let controlPlane = try ControlPlane(config: config, logger: logger)

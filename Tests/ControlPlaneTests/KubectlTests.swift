@@ -115,6 +115,20 @@ struct KubectlTests {
         let slices = try cp.kubectl("get", "endpointslices")
         #expect(Self.header(slices.out).joined(separator: "|") == "NAME|ADDRESSTYPE|PORTS|ENDPOINTS|AGE")
         #expect(slices.out.contains("web-"))
+
+        // Server-side apply: creates what is missing, merges into what exists.
+        let ssa = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: ssa, labels: {team: a}}
+            spec:
+              selector: {app: web}
+              ports: [{name: http, port: 8080}]
+            """
+        let created = try cp.kubectl("apply", "--server-side", "-f", "-", stdin: ssa)
+        #expect(created.out.contains("service/ssa serverside-applied"))
+        try cp.kubectl("apply", "--server-side", "-f", "-", stdin: ssa.replacingOccurrences(of: "team: a", with: "team: b"))
+        #expect(try cp.kubectl("get", "svc", "ssa", "-o", "jsonpath={.metadata.labels.team} {.spec.ports[0].port}").out == "b 8080")
     }
 
     @Test("create deployment (protobuf), run, expose, scale, label, rollout undo, delete")

@@ -5,6 +5,7 @@ import KubeModel
 import KubeProtobuf
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Yams
 
 /// Turns HTTP requests into registry calls, speaking the Kubernetes REST dialect kubectl expects: Status errors,
@@ -267,6 +268,7 @@ public struct APIHandler: Sendable {
             enum Output: Sendable {
                 case event(StoreEvent)
                 case bookmark
+                case keepalive
             }
             let (out, cont) = AsyncStream<Output>.makeStream()
             let forward = Task {
@@ -282,18 +284,29 @@ public struct APIHandler: Sendable {
                         cont.finish()
                         return
                     }
-                    if bookmarks && elapsed % 30 == 0 { cont.yield(.bookmark) }
+                    if bookmarks && elapsed % 30 == 0 {
+                        cont.yield(.bookmark)
+                    } else if elapsed % 5 == 0 {
+                        // Whitespace between events is valid in a JSON stream; writing it finds clients that left.
+                        cont.yield(.keepalive)
+                    }
                 }
             }
             defer {
                 forward.cancel()
                 ticker.cancel()
             }
+            // A server shutting down ends its watches (clients relist elsewhere or on restart).
+            let shutdown = Task { try await gracefulShutdown(); cont.finish() }
+            defer { shutdown.cancel() }
             var lastRV = startRV
             var first = true
             for await output in out {
                 let line: JSONValue
                 switch output {
+                case .keepalive:
+                    try await writer.write(ByteBuffer(bytes: [0x0A]))
+                    continue
                 case .bookmark:
                     line = ["type": "BOOKMARK",
                             "object": ["kind": .string(r.kind), "apiVersion": .string(r.apiVersion),
@@ -321,12 +334,20 @@ public struct APIHandler: Sendable {
                             continue
                         }
                     }
-                    let object = table && type != .deleted
-                        ? TablePrinter.table(resource: r, objects: [e.object], resourceVersion: String(e.resourceVersion),
-                                             continueToken: nil, now: Date(), includeColumnDefinitions: first)
-                        : e.object
+                    if table && type != .deleted {
+                        let object = TablePrinter.table(resource: r, objects: [e.object], resourceVersion: String(e.resourceVersion),
+                                                        continueToken: nil, now: Date(), includeColumnDefinitions: first)
+                        line = ["type": .string(type.rawValue), "object": object]
+                    } else {
+                        // The common case: the stored object as is, encoded once for all watchers.
+                        var bytes = Array("{\"type\":\"\(type.rawValue)\",\"object\":".utf8)
+                        bytes += e.objectBytes.bytes
+                        bytes += Array("}\n".utf8)
+                        first = false
+                        try await writer.write(ByteBuffer(bytes: bytes))
+                        continue
+                    }
                     first = false
-                    line = ["type": .string(type.rawValue), "object": object]
                 }
                 try await writer.write(ByteBuffer(bytes: JSONWriter.bytes(line) + [0x0A]))
             }

@@ -161,27 +161,47 @@ struct DeploymentController: Reconciler {
         // Scale up the new ReplicaSet as far as the surge allows.
         let total = Self.specReplicas(newRS) + olds.map(Self.specReplicas).reduce(0, +)
         let newCount = Self.specReplicas(newRS)
+        var newSpec = newCount
         if newCount < replicas {
             let room = replicas + maxSurge - total
-            if room > 0 { try await scale(newRS, to: min(replicas, newCount + room), ns: ns) }
+            if room > 0 {
+                newSpec = min(replicas, newCount + room)
+                try await scale(newRS, to: newSpec, ns: ns)
+            }
         } else if newCount > replicas {
+            newSpec = replicas
             try await scale(newRS, to: replicas, ns: ns)
         }
         guard !olds.isEmpty else { return }
 
-        // Scale old ReplicaSets down while keeping replicas - maxUnavailable pods available.
+        // Scale old ReplicaSets down while keeping replicas - maxUnavailable pods available. As upstream
+        // (reconcileOldReplicaSets), the room to scale down is counted from spec replicas, which this controller
+        // writes, not from status, which lags: right after a scale-down an old ReplicaSet's status still counts the
+        // pods being deleted, and counting them again would take availability below the minimum.
         let minAvailable = replicas - maxUnavailable
-        let newAvailable = Self.available(newRS)
-        let oldAvailable = olds.map(Self.available).reduce(0, +)
-        var budget = newAvailable + oldAvailable - minAvailable
-        // Unavailable old pods cost no availability to remove.
-        for rs in olds.sorted(by: { Self.revision($0) < Self.revision($1) }) {
-            let unhealthy = max(0, Self.specReplicas(rs) - Self.available(rs))
-            var target = Self.specReplicas(rs) - unhealthy
-            let take = min(max(budget, 0), target)
-            target -= take
-            budget -= take
-            if newAvailable >= replicas { target = 0 }
+        let newAvailable = min(Self.available(newRS), newSpec)
+        let sortedOlds = olds.sorted { Self.revision($0) < Self.revision($1) }
+        var targets = sortedOlds.map(Self.specReplicas)
+        if newAvailable >= replicas {
+            targets = targets.map { _ in 0 }
+        } else {
+            var maxScaledDown = newSpec + targets.reduce(0, +) - minAvailable - (newSpec - newAvailable)
+            // Unavailable old pods first: removing them costs no availability.
+            for i in sortedOlds.indices where maxScaledDown > 0 {
+                let take = min(maxScaledDown, max(0, targets[i] - Self.available(sortedOlds[i])))
+                targets[i] -= take
+                maxScaledDown -= take
+            }
+            // Then available ones, as far as the minimum allows; an old ReplicaSet counts at most its spec as available.
+            let available = newAvailable + zip(sortedOlds, targets).map { min(Self.available($0), $1) }.reduce(0, +)
+            var budget = min(maxScaledDown, available - minAvailable)
+            for i in sortedOlds.indices where budget > 0 {
+                let take = min(budget, targets[i])
+                targets[i] -= take
+                budget -= take
+            }
+        }
+        for (rs, target) in zip(sortedOlds, targets) {
             try await scale(rs, to: max(0, target), ns: ns)
         }
     }

@@ -149,7 +149,16 @@ public final class Registry: Sendable {
         let schema = PatchSchema.forKind(group: r.group, kind: r.kind)
         if type == .apply, store.get(key(r, ns, name)) == nil, subresource == nil {
             // Server-side apply creates what is missing.
-            var body = try Self.applyPatchAsObject(patch)
+            var body: JSONValue
+            do {
+                body = try ServerSideApply.apply(try Self.applyPatchAsObject(patch), to: nil, schema: schema)
+            } catch let e as APIError {
+                throw e
+            } catch let e as PatchError {
+                throw Self.patchFailure(e)
+            } catch {
+                throw .badRequest("\(error)")
+            }
             body.setValue(.string(name), at: ["metadata", "name"])
             return try await create(r, namespace: namespace, body: body, options: options)
         }
@@ -164,6 +173,8 @@ public final class Registry: Sendable {
                 case .strategic: patched = try StrategicMergePatch.apply(patch, to: current, schema: schema)
                 case .apply: patched = try ServerSideApply.apply(patch, to: current, schema: schema)
                 }
+            } catch let e as PatchError {
+                throw Self.patchFailure(e)
             } catch {
                 throw .badRequest("\(error)")
             }
@@ -176,6 +187,13 @@ public final class Registry: Sendable {
             }
             return patched
         }
+    }
+
+    /// kube-apiserver's codes: a body that is no patch is 400, a patch that does not fit the object 422,
+    /// too many JSON patch operations 413.
+    static func patchFailure(_ e: PatchError) -> APIError {
+        let reason = e.httpStatus == 422 ? "Invalid" : e.httpStatus == 413 ? "RequestEntityTooLarge" : "BadRequest"
+        return APIError(code: e.httpStatus, reason: reason, message: e.description)
     }
 
     static func applyPatchAsObject(_ patch: JSONValue) throws(APIError) -> JSONValue {
@@ -452,14 +470,9 @@ public final class Registry: Sendable {
         return String((0..<5).map { _ in alphabet.randomElement() ?? "x" })
     }
 
-    public static func timestamp(_ date: Date = Date()) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)
-            .timeSeparator(.colon).timeZone(separator: .omitted))
-    }
+    public static func timestamp(_ date: Date = Date()) -> String { KubeTime.string(date) }
 
-    public static func parseTimestamp(_ s: String) -> Date? {
-        try? Date(s, strategy: .iso8601)
-    }
+    public static func parseTimestamp(_ s: String) -> Date? { KubeTime.parse(s) }
 }
 
 /// An object of a kind Junction stores without a schema of its own.

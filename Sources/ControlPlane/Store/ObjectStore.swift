@@ -38,6 +38,30 @@ public struct StoreEvent: Sendable {
     public var key: ObjectKey
     public var object: JSONValue
     public var previous: JSONValue?
+    /// The object's JSON, encoded once however many watchers send it.
+    public let objectBytes: EncodedOnce
+
+    public init(type: WatchEventType, resourceVersion: Int64, key: ObjectKey, object: JSONValue, previous: JSONValue?) {
+        self.type = type
+        self.resourceVersion = resourceVersion
+        self.key = key
+        self.object = object
+        self.previous = previous
+        self.objectBytes = EncodedOnce(object)
+    }
+}
+
+/// A JSON value's bytes, computed on first use and shared.
+public final class EncodedOnce: Sendable {
+    private let value: JSONValue
+    private let cache = Mutex<[UInt8]?>(nil)
+    init(_ value: JSONValue) { self.value = value }
+    public var bytes: [UInt8] {
+        if let b = cache.withLock({ $0 }) { return b }
+        let b = JSONWriter.bytes(value)
+        cache.withLock { $0 = b }
+        return b
+    }
 }
 
 /// What a write decided to do with the object it was shown.
@@ -236,7 +260,7 @@ public final class ObjectStore: Sendable {
     }
 
     private func persist(_ e: StoreEvent) throws {
-        let data = Data(JSONWriter.bytes(e.object))
+        let data = Data(e.objectBytes.bytes)
         let prev = e.previous.map { Data(JSONWriter.bytes($0)) }
         let trimBelow = e.resourceVersion - Int64(windowSize)
         do {
