@@ -132,5 +132,6 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"], swiftSettings: strict),
+        .testTarget(name: "SimulationTests", dependencies: ["KubeClient", "KubeModel"], swiftSettings: strict),
     ]
 )
