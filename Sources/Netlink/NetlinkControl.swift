@@ -21,7 +21,7 @@ public protocol NetlinkControl: AnyObject {
     func setNoMaster(_ name: String) throws
     /// Sets the link's MTU.
     func setMTU(_ name: String, _ mtu: Int) throws
-    /// Renames a link; the kernel requires it to be down.
+    /// Renames a link; some kernels refuse while it is up (EBUSY), so set it down first to be portable.
     func rename(_ name: String, to newName: String) throws
     /// Moves a link into the namespace `fd` refers to.
     func moveToNamespace(_ name: String, fd: Int32) throws

@@ -85,7 +85,8 @@ extension NetlinkSession {
         try change(name, "set mtu of \(name) to \(mtu)") { rtnl_link_set_mtu($0, value) }
     }
 
-    /// Renames the link; the kernel refuses while it is up. Undo by renaming it back.
+    /// Renames the link (IFLA_IFNAME); some kernels refuse while it is up (EBUSY), so set it down first to be
+    /// portable. Undo by renaming it back.
     public func rename(_ name: String, to newName: String) throws {
         try change(name, "rename \(name) to \(newName)") { rtnl_link_set_name($0, newName) }
     }

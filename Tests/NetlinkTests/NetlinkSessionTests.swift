@@ -94,15 +94,16 @@ struct NetlinkSessionTests {
             let replaced = try Command.ip("-n", sandbox.a, "route", "show", "10.251.0.0/24").output
             #expect(replaced == "10.251.0.0/24 via 10.250.0.3 dev br0 \n", "\(replaced)")
 
-            try NetworkNamespace.runSync(in: sandbox.a) {
+            let remaining = try NetworkNamespace.runSync(in: sandbox.a) {
                 let netlink = try NetlinkSession()
                 for _ in 0..<2 {
                     try netlink.deleteRoute("10.251.0.0/24")
                     try netlink.deleteAddress("10.250.0.1/24", from: "br0")
                     try netlink.deleteAddress("10.250.0.1/24", from: "no-such-link")
                 }
-                #expect(try !netlink.addresses("br0").contains("10.250.0.1/24"))
+                return try netlink.addresses("br0")
             }
+            #expect(!remaining.contains("10.250.0.1/24"))
             let after = try Command.ip("-n", sandbox.a, "route").output
             #expect(!after.contains("10.251.0.0/24") && !after.contains("10.250.0.0/24"), "\(after)")
         }
@@ -112,38 +113,53 @@ struct NetlinkSessionTests {
     func errorsCarryLibnlMessages() throws {
         try withSandbox { sandbox in
             try Topology.build(sandbox)
-            try NetworkNamespace.runSync(in: sandbox.a) {
+            // Failures are caught inside the namespace thread and checked here, on the test's own thread.
+            let errors = try NetworkNamespace.runSync(in: sandbox.a) { () throws -> [String: NetlinkError] in
                 let netlink = try NetlinkSession()
-
-                let missingBridge = #expect(throws: NetlinkError.self) {
-                    try netlink.setMaster("vb", bridge: "nosuchbr0")
+                var errors: [String: NetlinkError] = [:]
+                func record(_ key: String, _ body: () throws -> Void) throws {
+                    do {
+                        try body()
+                    } catch let error as NetlinkError {
+                        errors[key] = error
+                    }
                 }
-                #expect(missingBridge?.message == "No such device")
-                #expect(missingBridge?.isNotFound == true)
-                #expect(missingBridge?.kernelErrno == ENODEV)
-                #expect(missingBridge?.description.hasPrefix("set master of vb to nosuchbr0") == true)
-
-                let notABridge = #expect(throws: NetlinkError.self) { try netlink.createBridge("vb") }
-                #expect(notABridge?.message == "Object exists")
-                #expect(notABridge?.isAlreadyExists == true)
-                #expect(notABridge?.operation.contains("a veth of that name exists") == true)
-
-                // The kernel explains itself through an extended ack: lo cannot be a bridge port.
-                let loopbackPort = #expect(throws: NetlinkError.self) { try netlink.setMaster("lo", bridge: "br0") }
-                #expect(loopbackPort?.kernelErrno != nil)
-                #expect(loopbackPort?.kernelMessage?.isEmpty == false, "\(String(describing: loopbackPort))")
-
-                let upRename = #expect(throws: NetlinkError.self) { try netlink.rename("br0", to: "br1") }
-                #expect(upRename?.kernelErrno == EBUSY, "\(String(describing: upRename))")
-
-                let badAddress = #expect(throws: NetlinkError.self) { try netlink.addAddress("not-an-ip", to: "br0") }
-                #expect(badAddress?.operation.contains("not-an-ip") == true)
-
-                let noNextHop = #expect(throws: NetlinkError.self) {
-                    try netlink.addRoute("10.9.0.0/16", via: nil, dev: nil)
-                }
-                #expect(noNextHop?.message == "Attribute missing")
+                try record("missing bridge") { try netlink.setMaster("vb", bridge: "nosuchbr0") }
+                try record("not a bridge") { try netlink.createBridge("vb") }
+                try record("loopback port") { try netlink.setMaster("lo", bridge: "br0") }
+                try record("bad address") { try netlink.addAddress("not-an-ip", to: "br0") }
+                try record("no next hop") { try netlink.addRoute("10.9.0.0/16", via: nil, dev: nil) }
+                try record("host bits") { try netlink.addRoute("10.9.0.1/16", via: nil, dev: "br0") }
+                return errors
             }
+
+            let missingBridge = try #require(errors["missing bridge"])
+            #expect(missingBridge.message == "No such device")
+            #expect(missingBridge.isNotFound)
+            #expect(missingBridge.description == "set master of vb to nosuchbr0: look up link nosuchbr0: No such device")
+
+            let notABridge = try #require(errors["not a bridge"])
+            #expect(notABridge.message == "Object exists")
+            #expect(notABridge.isAlreadyExists)
+            #expect(notABridge.kernelErrno == EEXIST)
+            #expect(notABridge.operation.contains("a veth of that name exists"))
+
+            // The kernel's errno is kept even where libnl's code is generic.
+            let loopbackPort = try #require(errors["loopback port"])
+            #expect(loopbackPort.message == "Invalid input data or parameter")
+            #expect(loopbackPort.kernelErrno == EINVAL)
+
+            let badAddress = try #require(errors["bad address"])
+            #expect(badAddress.operation.contains("not-an-ip"))
+
+            let noNextHop = try #require(errors["no next hop"])
+            #expect(noNextHop.message == "Missing attribute")
+
+            // The kernel explains itself through an extended ack.
+            let hostBits = try #require(errors["host bits"])
+            #expect(hostBits.kernelErrno == EINVAL)
+            #expect(hostBits.kernelMessage == "Invalid prefix for given prefix length", "\(hostBits)")
+            #expect(hostBits.description.hasSuffix("(kernel: Invalid prefix for given prefix length)"))
         }
     }
 
@@ -151,7 +167,7 @@ struct NetlinkSessionTests {
     func linkChanges() throws {
         try withSandbox { sandbox in
             try Topology.build(sandbox)
-            try sandbox.withNamespaceFD(sandbox.b) { bFD in
+            let (x0Link, x1bIndex, x1Index, x0Index) = try sandbox.withNamespaceFD(sandbox.b) { bFD in
                 try NetworkNamespace.runSync(in: sandbox.a) {
                     let netlink = try NetlinkSession()
                     try netlink.createVeth("x0", peer: "x1", peerNamespaceFD: nil)
@@ -163,14 +179,16 @@ struct NetlinkSessionTests {
                     try netlink.setNoMaster("x0")
                     try netlink.setUp("x0")
                     try netlink.setDown("x0")
-
-                    let x0 = try #require(try netlink.links().first { $0.name == "x0" })
-                    #expect(x0.mtu == 1400 && !x0.up && x0.masterIndex == nil)
-                    #expect(try netlink.linkIndex("x1b") == nil)
-                    #expect(try netlink.linkIndex("x1") == nil)
-                    #expect(try netlink.linkIndex("x0") == x0.index)
+                    return (
+                        try netlink.links().first { $0.name == "x0" }, try netlink.linkIndex("x1b"),
+                        try netlink.linkIndex("x1"), try netlink.linkIndex("x0")
+                    )
                 }
             }
+            let x0 = try #require(x0Link)
+            #expect(x0.mtu == 1400 && !x0.up && x0.masterIndex == nil)
+            #expect(x1bIndex == nil && x1Index == nil)
+            #expect(x0Index == x0.index)
             let namesB = try NetworkNamespace.runSync(in: sandbox.b) { try NetlinkSession().links().map(\.name) }
             #expect(namesB == ["lo", "eth0", "x1b"])
 

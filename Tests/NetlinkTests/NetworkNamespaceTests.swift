@@ -82,7 +82,7 @@ struct NetworkNamespaceTests {
     }
 
     @Test("create and delete are ensures, and delete removes everything")
-    func createAndDelete() throws {
+    func createAndDelete() async throws {
         let before = try RootNetworkSnapshot.take()
         let sandbox = Sandbox()
         defer {
@@ -104,8 +104,14 @@ struct NetworkNamespaceTests {
         #expect(!FileManager.default.fileExists(atPath: NetworkNamespace.path(sandbox.a)))
         #expect(!NetworkNamespace.list().contains(sandbox.a))
         #expect(try !Command.ip("netns", "list").output.contains(sandbox.a))
-        // A's end of the veth died with A, and took B's end with it.
-        let leftB = try NetworkNamespace.runSync(in: sandbox.b) { try NetlinkSession().links().map(\.name) }
+        // A's end of the veth dies with A and takes B's end with it; the kernel tears a namespace down
+        // asynchronously, so give it a moment.
+        var leftB: [String] = []
+        for _ in 0..<50 {
+            leftB = try NetworkNamespace.runSync(in: sandbox.b) { try NetlinkSession().links().map(\.name) }
+            if leftB == ["lo"] { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
         #expect(leftB == ["lo"])
 
         try NetworkNamespace.delete(sandbox.b)

@@ -199,7 +199,12 @@ public struct APIHandler: Sendable {
         var remaining: Int?
         if let token = q["continue"], !token.isEmpty {
             guard let c = ContinueToken(token) else { throw APIError.badRequest("continue key is not valid") }
-            if c.resourceVersion < (registry.store.resourceVersion - Int64(registry.store.windowSize)) {
+            let ns = t.resource.namespaced ? t.namespace : nil
+            let filter = try selectionFilter(t, q)
+            do {
+                items = try registry.store.list(resource: t.resource.storageKey, namespace: ns, at: c.resourceVersion)
+                    .map(\.1).filter(filter)
+            } catch {
                 throw APIError.gone(
                     "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
             }
@@ -316,6 +321,7 @@ public struct APIHandler: Sendable {
                     let now = filter(e.object)
                     let before = e.previous.map(filter) ?? false
                     let type: WatchEventType
+                    var leftSelection = false
                     switch e.type {
                     case .added:
                         guard now else { continue }
@@ -330,9 +336,18 @@ public struct APIHandler: Sendable {
                             type = .added
                         } else if before {
                             type = .deleted
+                            leftSelection = true
                         } else {
                             continue
                         }
+                    }
+                    if leftSelection, var previous = e.previous {
+                        // Leaving the selection is reported, as kube-apiserver does, with the object as the watcher
+                        // last saw it, at the resourceVersion of the change.
+                        previous.setValue(.string(String(e.resourceVersion)), at: ["metadata", "resourceVersion"])
+                        first = false
+                        try await writer.write(ByteBuffer(bytes: JSONWriter.bytes(["type": "DELETED", "object": previous]) + [0x0A]))
+                        continue
                     }
                     if table && type != .deleted {
                         let object = TablePrinter.table(resource: r, objects: [e.object], resourceVersion: String(e.resourceVersion),

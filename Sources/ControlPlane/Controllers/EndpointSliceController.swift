@@ -111,11 +111,12 @@ struct EndpointSliceController: Reconciler {
             let terminating = pod.value(at: ["metadata", "deletionTimestamp"]) != nil
             let podReady = (pod.value(at: ["status", "conditions"])?.arrayValue ?? [])
                 .contains { $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" }
-            let serving = podReady || publishNotReady
+            // As upstream: serving follows the pod's readiness; ready is forced by publishNotReadyAddresses and
+            // is otherwise false for a terminating pod.
+            let ready = publishNotReady || (podReady && !terminating)
             var endpoint: [String: JSONValue] = [
                 "addresses": [.string(ip)],
-                "conditions": ["ready": .bool(serving && !terminating), "serving": .bool(serving),
-                               "terminating": .bool(terminating)],
+                "conditions": ["ready": .bool(ready), "serving": .bool(podReady), "terminating": .bool(terminating)],
                 "targetRef": ["kind": "Pod", "namespace": .string(ns), "name": .string(meta(pod, "name")),
                               "uid": .string(meta(pod, "uid"))],
             ]

@@ -309,6 +309,7 @@ public final class Registry: Sendable {
         for field in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
             obj.setValue(current.value(at: ["metadata", field]), at: ["metadata", field])
         }
+        // The main resource cannot change status; a binding sets spec.nodeName and the PodScheduled condition.
         if strategy.hasStatusSubresource && subresource == nil {
             obj["status"] = current["status"]
         }
@@ -496,7 +497,8 @@ extension Registry {
     /// Binds a pending pod to a node (what `pods/{name}/binding` and the scheduler do).
     public func bind(namespace: String, name: String, node: String) async throws(APIError) -> WriteResult {
         let now = Self.timestamp()
-        return try await write(ResourceCatalog.pods, key: key(ResourceCatalog.pods, namespace, name), options: .init()) {
+        return try await write(ResourceCatalog.pods, key: key(ResourceCatalog.pods, namespace, name), options: .init(),
+                               subresource: "binding") {
             current throws(APIError) in
             guard var pod = current else { throw .notFound(ResourceCatalog.pods, name) }
             if let existing = pod.value(at: ["spec", "nodeName"])?.stringValue, !existing.isEmpty {

@@ -192,6 +192,29 @@ public final class ObjectStore: Sendable {
         }
     }
 
+    /// The objects as they were at `resourceVersion`: today's state with the retained events after it undone.
+    /// This is what makes `limit`/`continue` pages one consistent snapshot. Throws `.gone` past the window.
+    public func list(resource: String, namespace: String?, at resourceVersion: Int64) throws(StoreError) -> [(ObjectKey, JSONValue)] {
+        let result: Result<[(ObjectKey, JSONValue)], StoreError> = state.withLock { s in
+            let oldest = s.window.first?.resourceVersion ?? (s.resourceVersion + 1)
+            if resourceVersion < s.resourceVersion && resourceVersion < oldest - 1 {
+                return .failure(.gone(requested: resourceVersion, oldest: oldest))
+            }
+            var objects = (s.objects[resource] ?? [:]).filter { namespace == nil || $0.key.namespace == namespace }
+            for e in s.window.reversed() where e.resourceVersion > resourceVersion && e.key.resource == resource
+                && (namespace == nil || e.key.namespace == namespace)
+            {
+                if e.type == .added {
+                    objects.removeValue(forKey: e.key)
+                } else if let previous = e.previous {
+                    objects[e.key] = previous
+                }
+            }
+            return .success(objects.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        }
+        return try result.get()
+    }
+
     // MARK: Writes
 
     /// Registers a function run after every committed write, on the write queue, in commit order. Allocators

@@ -1,0 +1,157 @@
+/// How `<a-b-c-d>.<ns>.pod.<zone>` names are answered (CoreDNS's `pods` option).
+public enum PodRecordMode: String, Sendable, CaseIterable {
+    /// No pod names: everything under `pod.<zone>` is NXDOMAIN.
+    case disabled
+    /// Any dashed IP in any namespace answers with that IP, without looking at pods (kube-dns compatible; what the
+    /// stock CoreDNS configuration ships).
+    case insecure
+    /// Only IPs of pods that exist in that namespace; needs the pods fed to the index.
+    case verified
+}
+
+/// The record sets at one name, kept as a short list: a name rarely holds more than two types.
+public struct RRSets: Hashable, Sendable {
+    public struct Set: Hashable, Sendable {
+        public var type: DNSType
+        public var data: [DNSRecord.RData]
+    }
+
+    public var sets: [Set] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { sets.isEmpty }
+
+    public subscript(type: DNSType) -> [DNSRecord.RData] {
+        for s in sets where s.type == type { return s.data }
+        return []
+    }
+
+    /// Adds `data` under `type` unless an equal datum is already there.
+    mutating func add(_ type: DNSType, _ data: DNSRecord.RData) {
+        for i in sets.indices where sets[i].type == type {
+            if !sets[i].data.contains(data) { sets[i].data.append(data) }
+            return
+        }
+        sets.append(Set(type: type, data: [data]))
+    }
+
+    mutating func merge(_ other: RRSets) {
+        for s in other.sets {
+            for d in s.data { add(s.type, d) }
+        }
+    }
+}
+
+/// Who put records at a name, so that one object's update replaces exactly its own records.
+enum RecordSource: Hashable, Sendable {
+    case builtin
+    case service(namespace: String, name: String)
+    case pod(namespace: String, name: String)
+}
+
+/// One name in the index: its records (merged across sources) and how many owner names lie below it. A node with no
+/// records but descendants is an empty non-terminal, which exists (NODATA, not NXDOMAIN; RFC 8020).
+struct NameNode: Sendable {
+    var records = RRSets()
+    var contributions: [(source: RecordSource, records: RRSets)] = []
+    /// Owner names strictly below this one (counted once per contribution).
+    var descendants: Int32 = 0
+
+    var isEmpty: Bool { contributions.isEmpty && descendants == 0 }
+
+    mutating func remerge() {
+        if contributions.count == 1 {
+            records = contributions[0].records
+            return
+        }
+        var merged = RRSets()
+        for c in contributions { merged.merge(c.records) }
+        records = merged
+    }
+}
+
+/// The name table in fixed shards. Each shard is its own dictionary, so a snapshot shares all of them and a change
+/// after it copies only the shards it touches (copy-on-write), not the whole table: a watch event at 10k services
+/// costs a copy of about 1/64 of the names.
+struct ShardedNameTable: Sendable {
+    static let shardCount = 64
+    var shards: [[DNSName: NameNode]] = Array(repeating: [:], count: ShardedNameTable.shardCount)
+
+    /// A cheap case-insensitive shard choice from the first label and the length; the dictionary hashes again.
+    @inline(__always)
+    static func shard(of name: DNSName) -> Int {
+        let wire = name.wire
+        var h: UInt32 = 0x811C_9DC5 ^ UInt32(wire.count)
+        let end = min(wire.count, 1 + Int(wire[0]))
+        var i = 1
+        while i < end {
+            h = (h ^ UInt32(DNSName.lower(wire[i]))) &* 0x0100_0193
+            i += 1
+        }
+        return Int(h >> 7) & (shardCount - 1)
+    }
+
+    subscript(name: DNSName) -> NameNode? {
+        get { shards[Self.shard(of: name)][name] }
+        set { shards[Self.shard(of: name)][name] = newValue }
+    }
+
+    var count: Int { shards.reduce(0) { $0 + $1.count } }
+}
+
+/// An immutable snapshot of every cluster DNS name: what a query thread reads, with no lock, while the watch side
+/// builds the next one with `ClusterDNSIndex.Builder`.
+///
+/// Lookups are one hash of the query name (case-insensitive) in one shard. Records carry no TTL; the resolver
+/// applies its configured TTLs.
+public struct ClusterDNSIndex: Sendable {
+    /// The cluster domain, lower-case (`cluster.local.`).
+    public let zone: DNSName
+    public let podMode: PodRecordMode
+    /// Bumped on every change; the SOA serial.
+    public let serial: UInt32
+    /// `ns.dns.<zone>` and `hostmaster.<zone>`, precomputed for SOA records.
+    let soaMName: DNSName
+    let soaRName: DNSName
+    /// Number of labels in `zone`, precomputed for name parsing on the hot path.
+    let zoneLabels: Int
+    let table: ShardedNameTable
+
+    init(zone: DNSName, podMode: PodRecordMode, serial: UInt32, table: ShardedNameTable) {
+        self.zone = zone
+        self.podMode = podMode
+        self.serial = serial
+        self.table = table
+        soaMName = zone.prepending("dns")?.prepending("ns") ?? zone
+        soaRName = zone.prepending("hostmaster") ?? zone
+        zoneLabels = zone.labelCount
+    }
+
+    /// An index with only the built-in names (apex, `svc`, `pod`, `dns-version`).
+    public init(zone: DNSName = "cluster.local", podMode: PodRecordMode = .insecure) {
+        self = Builder(zone: zone, podMode: podMode).snapshot()
+    }
+
+    func node(_ name: DNSName) -> NameNode? {
+        table[name]
+    }
+
+    /// Whether `name` exists in the index (has records or names below it).
+    public func contains(_ name: DNSName) -> Bool {
+        table[name] != nil
+    }
+
+    /// The data of one record set, for inspection and tests.
+    public func records(_ name: DNSName, _ type: DNSType) -> [DNSRecord.RData] {
+        table[name]?.records[type] ?? []
+    }
+
+    /// All record sets at a name.
+    public func recordSets(_ name: DNSName) -> RRSets? {
+        table[name]?.records
+    }
+
+    /// The number of names held (owners and empty non-terminals).
+    public var nameCount: Int { table.count }
+}
