@@ -40,6 +40,10 @@ let package = Package(
         // Pure targets: no NIO, Hummingbird or C imports.
         .target(name: "KubeModel", swiftSettings: strict),
         .target(name: "KubeProtobuf", dependencies: ["KubeModel"], swiftSettings: strict),
+        // DNS wire codec, cluster name index and resolver. Pure: no NIO, no C, no Foundation.
+        .target(name: "DNSCore", dependencies: ["KubeModel"], swiftSettings: strict),
+        // libFuzzer entry point for DNSCore; build recipe in Sources/DNSFuzz/main.swift.
+        .executableTarget(name: "DNSFuzz", dependencies: ["DNSCore", "KubeModel"], swiftSettings: strict),
 
         // I/O adapters and servers.
         .target(
@@ -114,6 +118,7 @@ let package = Package(
 
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"], swiftSettings: strict),
         .testTarget(name: "KubeProtobufTests", dependencies: ["KubeProtobuf", "KubeModel"], swiftSettings: strict),
+        .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeModel"], swiftSettings: strict),
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: [

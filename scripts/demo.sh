@@ -1,29 +1,34 @@
 #!/usr/bin/env bash
-# The main job: start a control plane, apply the sample manifests with the stock kubectl and show what the cluster
-# made of them (ClusterIPs, NodePorts, LoadBalancer IPs, ReplicaSets, EndpointSlices). Stops it again unless
-# --keep is given. Everything lives under a fresh temporary directory; nothing touches the host's network.
+# The main job: a simulated 3-node cluster (network namespaces, real processes) with the sample services, shown
+# working with the stock kubectl and real packets. Takes the cluster down again unless --keep is given.
+# Everything lives in namespaces named demo-*; the host's own network is never touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 keep=false
 [ "${1:-}" = "--keep" ] && keep=true
 bash scripts/setup.sh
-dir=$(mktemp -d /tmp/junction-demo.XXXXXX)
-./.build/debug/junction control-plane --data-dir "$dir/data" --listen 127.0.0.1:0 \
-  --kubeconfig-out "$dir/kubeconfig" --log-level warning >"$dir/control-plane.log" 2>&1 &
-pid=$!
-cleanup() { if ! $keep; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$dir"; fi; }
+junction=./.build/debug/junction
+name=demo
+cleanup() { $keep || $junction down --name $name >/dev/null; }
 trap cleanup EXIT
-for _ in $(seq 100); do [ -f "$dir/kubeconfig" ] && break; sleep 0.1; done
-export KUBECONFIG="$dir/kubeconfig"
-k() { echo "\$ kubectl $*"; kubectl --cache-dir "$dir/cache" "$@"; echo; }
-k version
+$junction up --name $name --nodes 3 --kubeconfig-out /tmp/junction-demo.kubeconfig | head -5
+export KUBECONFIG=/tmp/junction-demo.kubeconfig
+k() { echo "\$ kubectl $*"; kubectl --cache-dir /tmp/junction-demo-cache "$@"; echo; }
+k get nodes -o wide
 k apply -f docs/examples/
-sleep 1
-k get nodes
+echo "waiting for the pods to be Ready..."
+kubectl --cache-dir /tmp/junction-demo-cache wait --for=condition=Available deployment/web --timeout=60s >/dev/null
 k get deploy,rs,svc -o wide
+k get pods -o wide
 k get endpointslices
-k describe svc web
+caller=$(kubectl get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
+echo "Pod-to-pod HTTP from $caller (no NAT: each answer shows the caller's own pod IP):"
+for ip in $(kubectl get pods -l app=web -o jsonpath='{.items[*].status.podIP}'); do
+  echo "\$ junction exec $caller -- curl -s http://$ip:8080/text"
+  $junction exec --name $name "$caller" -- curl -s -m 3 "http://$ip:8080/text"
+done
+echo
+k logs "$caller" --tail=3
 if $keep; then
-  echo "Control plane running (pid $pid). Try: export KUBECONFIG=$dir/kubeconfig; kubectl get all"
-  echo "Stop it with: kill $pid"
+  echo "Cluster kept. export KUBECONFIG=/tmp/junction-demo.kubeconfig; stop it with: $junction down --name $name"
 fi

@@ -27,18 +27,25 @@ public struct RRSets: Hashable, Sendable {
         return []
     }
 
-    /// Adds `data` under `type` unless an equal datum is already there.
-    mutating func add(_ type: DNSType, _ data: DNSRecord.RData) {
+    /// Adds `data` under `type`; callers drop duplicates themselves.
+    mutating func append(_ type: DNSType, _ data: DNSRecord.RData) {
         for i in sets.indices where sets[i].type == type {
-            if !sets[i].data.contains(data) { sets[i].data.append(data) }
+            sets[i].data.append(data)
             return
         }
         sets.append(Set(type: type, data: [data]))
     }
 
+    /// Unions record sets from several sources (two headless services sharing a pod IP both put a PTR at its
+    /// reverse name; two host-network pods share an IP).
     mutating func merge(_ other: RRSets) {
         for s in other.sets {
-            for d in s.data { add(s.type, d) }
+            if let i = sets.firstIndex(where: { $0.type == s.type }) {
+                var seen = Swift.Set(sets[i].data)
+                for d in s.data where seen.insert(d).inserted { sets[i].data.append(d) }
+            } else {
+                sets.append(s)
+            }
         }
     }
 }

@@ -123,6 +123,8 @@ struct EndpointSliceControllerTests {
     @Test("named targetPort resolved per pod: slices grouped by port, endpoints with address, node, targetRef, conditions")
     func namedPortsAndConditions() async throws {
         try await withControlPlane { cp in
+            try await cp.addReadyNode("node-a")
+            try await cp.addReadyNode("node-b")
             let svcPorts: [JSONValue] = [["name": "http", "port": 80, "targetPort": "http"]]
             let svc = try await cp.api.json(.POST, servicesPath,
                                             serviceBody("web", selector: Self.selectorWeb, ports: svcPorts))
@@ -316,6 +318,8 @@ struct EndpointSliceControllerTests {
     @Test("publishNotReadyAddresses: not-ready and terminating pods are ready=true, serving follows the pod")
     func publishNotReadyAddresses() async throws {
         try await withControlPlane { cp in
+            try await cp.addReadyNode("node-a")
+            try await cp.addReadyNode("node-b")
             let ports: [JSONValue] = [["name": "peer", "port": 2380, "targetPort": 2380]]
             try await cp.api.json(.POST, servicesPath,
                                   serviceBody("etcd", selector: ["app": "etcd"], ports: ports,

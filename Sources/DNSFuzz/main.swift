@@ -1,0 +1,2 @@
+import DNSCore
+print("placeholder")
