@@ -32,6 +32,8 @@ public final class ControlPlane: Sendable {
         public var nodeMonitorGracePeriod: Double = 40
         /// Then, after this long, its pods are deleted so their controllers replace them elsewhere.
         public var podEvictionTimeout: Double = 300
+        /// Events kept for watches resuming from an older resourceVersion (older ones get 410 Gone).
+        public var watchWindow = 10_000
 
         public init(dataDir: String) { self.dataDir = dataDir }
     }
@@ -47,7 +49,7 @@ public final class ControlPlane: Sendable {
         self.config = config
         self.logger = logger
         try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
-        let store = try ObjectStore(path: config.dataDir + "/store.sqlite")
+        let store = try ObjectStore(path: config.dataDir + "/store.sqlite", windowSize: config.watchWindow)
         let allocators = try ServiceAllocators(config.allocators)
         registry = Registry(store: store, allocators: allocators, logger: logger)
         token = try Self.loadOrCreateToken(dir: config.dataDir)

@@ -41,6 +41,9 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     @Option(help: "Seconds a node stays NotReady before its pods are deleted and replaced elsewhere.")
     var podEvictionTimeout: Double = 300
 
+    @Option(help: "Events kept for watches that resume from an older resourceVersion (older ones get 410 Gone).")
+    var watchWindow = 10_000
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -76,6 +79,7 @@ struct ControlPlaneCommand: AsyncParsableCommand {
         config.podLogDir = podLogDir
         config.nodeMonitorGracePeriod = nodeMonitorGracePeriod
         config.podEvictionTimeout = podEvictionTimeout
+        config.watchWindow = max(10, watchWindow)
         config.allocators = .init(serviceCIDR: serviceCIDR, nodePortRange: range,
                                   loadBalancerPool: lbPool.isEmpty ? nil : lbPool)
         let controlPlane = try ControlPlane(config: config, logger: logger)

@@ -192,11 +192,16 @@ public actor NodeAgent {
                 lastStatus[uid] = nil
             }
         }
-        for (uid, pod) in desired {
-            do {
-                try await sync(uid: uid, pod: pod)
-            } catch {
-                logger.warning("pod sync failed", metadata: ["pod": "\(meta(pod, "namespace"))/\(meta(pod, "name"))", "error": "\(error)"])
+        // Pods sync concurrently: each touches only its own entry, and their API calls and probes overlap.
+        await withTaskGroup(of: Void.self) { group in
+            for (uid, pod) in desired {
+                group.addTask {
+                    do {
+                        try await self.sync(uid: uid, pod: pod)
+                    } catch {
+                        self.logger.warning("pod sync failed", metadata: ["pod": "\(meta(pod, "namespace"))/\(meta(pod, "name"))", "error": "\(error)"])
+                    }
+                }
             }
         }
     }

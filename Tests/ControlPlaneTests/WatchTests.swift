@@ -303,11 +303,11 @@ struct WatchTests {
         }
     }
 
-    /// The store keeps a window of 10,000 events (trimmed once it holds 12,500), so a watch from resourceVersion 1
-    /// becomes too old after some 12,500 writes.
+    /// This control plane keeps a window of 100 events (trimmed once it holds 125), so a watch from
+    /// resourceVersion 1 becomes too old after some 130 writes.
     @Test("watch from a resourceVersion older than the window: one ERROR event with a 410 Expired Status")
     func tooOldResourceVersion() async throws {
-        try await withControlPlane { cp in
+        try await withControlPlane(["--watch-window", "100"]) { cp in
             let api = try cp.api
             let names = (0..<16).map { "churn-\($0)" }
             for n in names { try await createLease(cp, n) }
@@ -354,7 +354,7 @@ struct WatchTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (i, n) in names.enumerated() {
                     group.addTask {
-                        for k in 0..<25 {
+                        for k in 0..<2 {
                             try await api.json(.PATCH, leasesPath + "/" + n, ["spec": ["holderIdentity": .string("h-\(r)-\(i)-\(k)")]],
                                                contentType: "application/merge-patch+json")
                         }
@@ -363,7 +363,7 @@ struct WatchTests {
                 try await group.waitForAll()
             }
             let rv = Int(try await listRV(cp)) ?? 0
-            if rv > 12_600 {
+            if rv > 130 {
                 let probe = try await cp.api.raw(.GET, leasesPath + "?watch=true&resourceVersion=1&timeoutSeconds=1")
                 if String(decoding: probe.body, as: UTF8.self).contains("\"ERROR\"") { return }
             }

@@ -40,8 +40,25 @@ struct ReplicaSetController: Reconciler {
         let active = owned.filter(Self.isActive)
         let want = Int(rs.value(at: ["spec", "replicas"])?.intValue ?? 1)
         if active.count < want {
-            for _ in 0..<(want - active.count) {
-                _ = try await registry.create(ResourceCatalog.pods, namespace: ns, body: podFromTemplate(rs))
+            // Slow start, as kube's replica controllers do: batches of 1, 2, 4… created concurrently, stopping at
+            // the first batch with a failure (a bad template does not cost hundreds of refused writes).
+            var remaining = want - active.count
+            var batch = 1
+            while remaining > 0 {
+                let n = min(batch, remaining)
+                let body = podFromTemplate(rs)
+                let registry = self.registry
+                let failures = await withTaskGroup(of: Bool.self) { group in
+                    for _ in 0..<n {
+                        group.addTask { (try? await registry.create(ResourceCatalog.pods, namespace: ns, body: body)) == nil }
+                    }
+                    var failed = 0
+                    for await f in group where f { failed += 1 }
+                    return failed
+                }
+                if failures > 0 { throw ControllerError("\(failures) pod creation(s) failed for replicaset \(ns)/\(name)") }
+                remaining -= n
+                batch *= 2
             }
         } else if active.count > want {
             // Delete the least useful first: unscheduled, then not ready, then the youngest.
@@ -92,4 +109,9 @@ struct ReplicaSetController: Reconciler {
         updated["status"] = status
         _ = try await registry.update(ResourceCatalog.replicaSets, namespace: ns, name: name, body: updated, subresource: "status")
     }
+}
+
+struct ControllerError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
 }

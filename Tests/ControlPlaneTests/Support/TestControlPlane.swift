@@ -78,6 +78,9 @@ final class TestControlPlane: @unchecked Sendable {
     }
 
     func stop() async {
+        // Close the client's keep-alive connections first: the server's graceful shutdown waits for open ones.
+        try? await client?.shutdown()
+        client = nil
         if let p = process, p.isRunning {
             p.terminate()
             let deadline = Date().addingTimeInterval(5)
@@ -85,8 +88,6 @@ final class TestControlPlane: @unchecked Sendable {
             if p.isRunning { kill(p.processIdentifier, SIGKILL) }
             p.waitUntilExit()
         }
-        try? await client?.shutdown()
-        client = nil
         try? FileManager.default.removeItem(atPath: dir)
     }
 
