@@ -81,11 +81,14 @@ final class SimulatedCluster: @unchecked Sendable {
     }
 }
 
-func withCluster(nodes: Int, _ body: (SimulatedCluster) async throws -> Void) async throws {
+/// Returns the cluster's name, so a caller can check that nothing of it is left.
+@discardableResult
+func withCluster(nodes: Int, _ body: (SimulatedCluster) async throws -> Void) async throws -> String {
     let c = try await SimulatedCluster(nodes: nodes)
     do {
         try await body(c)
         await c.down()
+        return c.name
     } catch {
         let logs = c.logs()
         await c.down()

@@ -29,11 +29,11 @@ struct SimulationTests {
     @Test("6 echo replicas on 3 nodes: Ready, spread, pod-to-pod HTTP without NAT, logs")
     func podsAcrossNodes() async throws {
         let before = try rootNetworkSnapshot()
-        try await withCluster(nodes: 3) { c in try await Self.podsAcrossNodes(c) }
+        let name = try await withCluster(nodes: 3) { c in try await Self.podsAcrossNodes(c) }
         // Nothing of the cluster is left, and the root namespace is exactly as it was.
         #expect(try rootNetworkSnapshot() == before)
         let leftover = try run("/usr/bin/env", ["ip", "netns", "list"]).out
-        #expect(!leftover.contains("jt"), "namespaces left behind: \(leftover)")
+        #expect(!leftover.contains(name), "namespaces left behind: \(leftover)")
     }
 
     static func podsAcrossNodes(_ c: SimulatedCluster) async throws {
@@ -70,6 +70,11 @@ struct SimulationTests {
         #expect(resolv.contains("nameserver 10.96.0.10"))
         #expect(resolv.contains("search default.svc.cluster.local svc.cluster.local cluster.local"))
         #expect(resolv.contains("options ndots:5"))
+
+        let status = try c.junction(["status", "--name", c.name])
+        #expect(status.out.contains("node-1"))
+        #expect(status.out.contains("172.18.0.2/16"))
+        #expect(status.out.contains("running"))
 
         let logs = try c.kubectl("logs", meta(pods[1], "name")).out
         #expect(logs.contains("echo server listening"))
