@@ -40,6 +40,10 @@ let package = Package(
         // Pure targets: no NIO, Hummingbird or C imports.
         .target(name: "KubeModel", swiftSettings: strict),
         .target(name: "KubeProtobuf", dependencies: ["KubeModel"], swiftSettings: strict),
+        // Pure: proxy change trackers, the policy-decided snapshot, the sync scheduler. No NIO, no C.
+        .target(name: "ProxyCore", dependencies: ["KubeModel"], swiftSettings: strict),
+        // Pure: nftables ruleset builder, transaction renderer, packet tracer. No NIO, no C.
+        .target(name: "NFTRules", dependencies: ["ProxyCore", "KubeModel"], swiftSettings: strict),
         // DNS wire codec, cluster name index and resolver. Pure: no NIO, no C, no Foundation.
         .target(name: "DNSCore", dependencies: ["KubeModel"], swiftSettings: strict),
         // libFuzzer entry point for DNSCore; build recipe in Sources/DNSFuzz/main.swift.
@@ -76,6 +80,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
+        // libnftables, in process: the nftables proxy's only way to the kernel.
+        .systemLibrary(name: "CNFTables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
+        .target(name: "NFTablesRunner", dependencies: ["CNFTables"], swiftSettings: strict),
         // fork/exec into a pod's namespaces (setns, private mounts, hostname) with only async-signal-safe calls.
         .target(name: "CSpawn"),
         .target(
@@ -118,6 +125,8 @@ let package = Package(
 
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"], swiftSettings: strict),
         .testTarget(name: "KubeProtobufTests", dependencies: ["KubeProtobuf", "KubeModel"], swiftSettings: strict),
+        .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "KubeModel"], swiftSettings: strict),
+        .testTarget(name: "NFTRulesTests", dependencies: ["NFTRules", "ProxyCore", "KubeModel"], swiftSettings: strict),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeModel"], swiftSettings: strict),
         .testTarget(
             name: "ControlPlaneTests",

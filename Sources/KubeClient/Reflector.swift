@@ -1,0 +1,100 @@
+import Foundation
+import KubeModel
+import Logging
+import Synchronization
+
+/// Keeps a local copy of one collection in step with the API server, as client-go's reflector does: list, then
+/// watch from the list's resourceVersion; on a 410 or any broken watch, relist after a back-off and report the
+/// difference as individual changes. Every change reaches `onChange` as (previous, current) — nil previous is an
+/// add, nil current a delete — and `onSynced` fires after each complete list.
+public final class Reflector: Sendable {
+    public let path: String
+    public let query: String
+    let client: KubeClient
+    let logger: Logger
+    let onChange: @Sendable (_ previous: JSONValue?, _ current: JSONValue?) async -> Void
+    let onSynced: @Sendable () async -> Void
+    private let items = Mutex<[String: JSONValue]>([:])
+    private let syncedOnce = Mutex(false)
+
+    /// `path` is a collection, e.g. `/api/v1/services`; `query` an extra selector such as `fieldSelector=…`.
+    public init(client: KubeClient, path: String, query: String = "", logger: Logger,
+                onChange: @escaping @Sendable (JSONValue?, JSONValue?) async -> Void,
+                onSynced: @escaping @Sendable () async -> Void = {}) {
+        self.client = client
+        self.path = path
+        self.query = query
+        self.logger = logger
+        self.onChange = onChange
+        self.onSynced = onSynced
+    }
+
+    public var hasSynced: Bool { syncedOnce.withLock { $0 } }
+    public var snapshot: [JSONValue] { items.withLock { Array($0.values) } }
+
+    static func key(_ o: JSONValue) -> String {
+        (o.value(at: ["metadata", "namespace"])?.stringValue ?? "") + "/" + (o.value(at: ["metadata", "name"])?.stringValue ?? "")
+    }
+
+    /// Runs until cancelled.
+    public func run() async {
+        var backoff = 0.2
+        var resume: String?
+        while !Task.isCancelled {
+            do {
+                let rv: String
+                if let resume { rv = resume } else { rv = try await relist() }
+                backoff = 0.2
+                // A watch the server ended normally (its timeout) resumes where it stopped, without a relist.
+                resume = try await watch(from: rv)
+                continue
+            } catch is CancellationError {
+                return
+            } catch {
+                resume = nil
+                logger.debug("reflector restarting", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(backoff))
+            backoff = min(backoff * 2, 10)
+        }
+    }
+
+    private func relist() async throws -> String {
+        let list = try await client.json(.GET, path + (query.isEmpty ? "" : "?" + query))
+        var fresh: [String: JSONValue] = [:]
+        for o in list["items"]?.arrayValue ?? [] { fresh[Self.key(o)] = o }
+        let old = items.withLock { current in
+            defer { current = fresh }
+            return current
+        }
+        for (k, o) in fresh where old[k] != o { await onChange(old[k], o) }
+        for (k, o) in old where fresh[k] == nil { await onChange(o, nil) }
+        syncedOnce.withLock { $0 = true }
+        await onSynced()
+        return list.value(at: ["metadata", "resourceVersion"])?.stringValue ?? "0"
+    }
+
+    /// Watches until the server ends the stream; returns the last resourceVersion seen.
+    private func watch(from rv: String) async throws -> String {
+        let q = "resourceVersion=\(rv)&allowWatchBookmarks=true&timeoutSeconds=\(Int.random(in: 300...600))"
+            + (query.isEmpty ? "" : "&" + query)
+        var last = rv
+        for try await e in client.watch(path, query: q) {
+            if let seen = e.object.value(at: ["metadata", "resourceVersion"])?.stringValue, e.type != "ERROR" { last = seen }
+            let k = Self.key(e.object)
+            switch e.type {
+            case "ADDED", "MODIFIED":
+                let previous = items.withLock { $0.updateValue(e.object, forKey: k) }
+                if previous != e.object { await onChange(previous, e.object) }
+            case "DELETED":
+                if let previous = items.withLock({ $0.removeValue(forKey: k) }) { await onChange(previous, nil) }
+            case "ERROR":
+                throw KubeAPIError(code: Int(e.object["code"]?.intValue ?? 500), status: e.object)
+            default:
+                break  // BOOKMARK
+            }
+        }
+        if Task.isCancelled { throw CancellationError() }
+        return last
+    }
+}
