@@ -123,6 +123,8 @@ let package = Package(
             dependencies: ["CNetlink", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
 
+        // Helpers shared by the integration test targets (running processes, shared state).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"], swiftSettings: strict),
         .testTarget(name: "KubeProtobufTests", dependencies: ["KubeProtobuf", "KubeModel"], swiftSettings: strict),
         .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "KubeModel"], swiftSettings: strict),
@@ -131,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: [
-                "ControlPlane", "KubeClient", "KubeModel",
+                "ControlPlane", "KubeClient", "KubeModel", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -146,6 +148,6 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"], swiftSettings: strict),
-        .testTarget(name: "SimulationTests", dependencies: ["KubeClient", "KubeModel"], swiftSettings: strict),
+        .testTarget(name: "SimulationTests", dependencies: ["KubeClient", "KubeModel", "TestSupport"], swiftSettings: strict),
     ]
 )

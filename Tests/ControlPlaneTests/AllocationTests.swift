@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import KubeModel
+import TestSupport
 import Testing
 
 @Suite("ClusterIP, NodePort and LoadBalancer allocation")

@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import KubeModel
+import TestSupport
 import Testing
 
 // Hostile and malformed requests: each must get a kube `Status` answer with the right code, store nothing, and

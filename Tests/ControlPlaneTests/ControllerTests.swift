@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import KubeModel
+import TestSupport
 import Testing
 
 // Integration tests of the in-process controllers (EndpointSlice, ReplicaSet, Deployment, scheduler) against a real

@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import KubeModel
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("Durability: kill -9 during writes, restart")

@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import KubeModel
+import TestSupport
 import Testing
 
 /// The stock kubectl 1.32 against a fresh control plane: the day-to-day commands a user runs.

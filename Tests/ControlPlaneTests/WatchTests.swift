@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import KubeModel
 import Synchronization
+import TestSupport
 import Testing
 
 // Watch and list semantics over HTTP, on Leases (a resource no controller touches).

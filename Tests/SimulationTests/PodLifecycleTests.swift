@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import KubeModel
+import TestSupport
 import Testing
 
 /// What the node agent does with a pod's containers: commands, env, restarts and back-off, probes, termination.

@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import KubeModel
+import TestSupport
 import Testing
 
 /// A real `junction up` cluster with a unique name, always taken down again (also when the test fails).
@@ -10,11 +11,7 @@ final class SimulatedCluster: @unchecked Sendable {
     let nodes: Int
     private(set) var api: KubeClient?
 
-    static var binary: String {
-        if let env = ProcessInfo.processInfo.environment["JUNCTION_BIN"] { return env }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("junction").path
-    }
+    static var binary: String { junctionBinary }
 
     var stateDir: String { "\(stateRoot)/\(name)" }
     var kubeconfig: String { stateDir + "/kubeconfig" }
@@ -99,30 +96,6 @@ func withCluster(nodes: Int, _ body: (SimulatedCluster) async throws -> Void) as
 struct SimFailure: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
-}
-
-func run(_ exe: String, _ args: [String], stdin: String? = nil) throws -> (code: Int32, out: String, err: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = args
-    let out = Pipe(), err = Pipe(), input = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = input
-    try p.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? input.fileHandleForWriting.close()
-    nonisolated(unsafe) var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
 
 func meta(_ o: JSONValue, _ f: String) -> String { o.value(at: ["metadata", f])?.stringValue ?? "" }

@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import KubeModel
+import TestSupport
 import Testing
 
 /// The simulated cluster end to end, as root: real namespaces, real processes, real packets.

@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import KubeModel
+import TestSupport
 import Testing
 
 /// A real `junction control-plane` process on a free loopback port, with its own data directory, kubeconfig and
@@ -13,11 +14,7 @@ final class TestControlPlane: @unchecked Sendable {
     private(set) var client: KubeClient?
     var kubeconfig: String { dir + "/kubeconfig" }
 
-    static var binary: String {
-        if let env = ProcessInfo.processInfo.environment["JUNCTION_BIN"] { return env }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("junction").path
-    }
+    static var binary: String { junctionBinary }
 
     init(_ extraArgs: [String] = []) async throws {
         dir = NSTemporaryDirectory() + "junction-test-" + UUID().uuidString.prefix(8).lowercased()
@@ -147,36 +144,6 @@ final class TestControlPlane: @unchecked Sendable {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
-}
-
-func run(_ exe: String, _ args: [String], stdin: String? = nil) throws -> (code: Int32, out: String, err: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = args
-    let out = Pipe(), err = Pipe(), input = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = input
-    try p.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? input.fileHandleForWriting.close()
-    // Read both pipes concurrently so a chatty process cannot block on a full pipe.
-    nonisolated(unsafe) var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-}
-
 /// Runs `body` with a fresh control plane and always stops it, also when the body throws.
 func withControlPlane(_ args: [String] = [], _ body: (TestControlPlane) async throws -> Void) async throws {
     let cp = try await TestControlPlane(args)
@@ -190,14 +157,3 @@ func withControlPlane(_ args: [String] = [], _ body: (TestControlPlane) async th
     }
 }
 
-/// A value shared between test tasks.
-final class Locked<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: T
-    init(_ value: T) { self.value = value }
-    func withLock<R>(_ body: (inout T) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
