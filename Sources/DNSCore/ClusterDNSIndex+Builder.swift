@@ -24,7 +24,7 @@ extension ClusterDNSIndex {
         var pods: [ObjectKey: PodSource] = [:]
         var contributions: [RecordSource: [DNSName: RRSets]] = [:]
 
-        public init(zone: DNSName = "cluster.local", podMode: PodRecordMode = .insecure,
+        public init(zone: DNSName = .clusterLocal, podMode: PodRecordMode = .insecure,
                     nameserverService: ObjectKey = ObjectKey(namespace: "kube-system", name: "kube-dns"),
                     serial: UInt32 = 1) {
             self.zone = zone.lowercased()

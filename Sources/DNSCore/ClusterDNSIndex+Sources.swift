@@ -54,7 +54,8 @@ struct ServiceSource: Hashable, Sendable {
         let spec = object["spec"] ?? .object([:])
         ports = (spec["ports"]?.arrayValue ?? []).compactMap(PortSource.init)
         let tolerate = object["metadata"]?["annotations"]?["service.alpha.kubernetes.io/tolerate-unready-endpoints"]
-        publishNotReadyAddresses = spec["publishNotReadyAddresses"]?.boolValue == true || tolerate?.stringValue == "true"
+        publishNotReadyAddresses =
+            spec["publishNotReadyAddresses"]?.boolValue == true || tolerate?.stringValue == "true"
         if spec["type"]?.stringValue == "ExternalName" {
             if let text = spec["externalName"]?.stringValue, !text.isEmpty, let target = DNSName(text) {
                 kind = .externalName(target)

@@ -11,12 +11,13 @@ public enum PodRecordMode: String, Sendable, CaseIterable {
 
 /// The record sets at one name, kept as a short list: a name rarely holds more than two types.
 public struct RRSets: Hashable, Sendable {
-    public struct Set: Hashable, Sendable {
+    /// The records of one type at the name.
+    public struct RRSet: Hashable, Sendable {
         public var type: DNSType
         public var data: [DNSRecord.RData]
     }
 
-    public var sets: [Set] = []
+    public var sets: [RRSet] = []
 
     public init() {}
 
@@ -33,7 +34,7 @@ public struct RRSets: Hashable, Sendable {
             sets[i].data.append(data)
             return
         }
-        sets.append(Set(type: type, data: [data]))
+        sets.append(RRSet(type: type, data: [data]))
     }
 
     /// Unions record sets from several sources (two headless services sharing a pod IP both put a PTR at its
@@ -41,7 +42,7 @@ public struct RRSets: Hashable, Sendable {
     mutating func merge(_ other: RRSets) {
         for s in other.sets {
             if let i = sets.firstIndex(where: { $0.type == s.type }) {
-                var seen = Swift.Set(sets[i].data)
+                var seen = Set(sets[i].data)
                 for d in s.data where seen.insert(d).inserted { sets[i].data.append(d) }
             } else {
                 sets.append(s)
@@ -82,7 +83,7 @@ struct NameNode: Sendable {
 /// after it copies only the shards it touches (copy-on-write), not the whole table: a watch event at 10k services
 /// costs a copy of about 1/64 of the names.
 struct ShardedNameTable: Sendable {
-    static let shardCount = 64
+    static let shardCount = 256
     var shards: [[DNSName: NameNode]] = Array(repeating: [:], count: ShardedNameTable.shardCount)
 
     /// A cheap case-insensitive shard choice from the first label and the length; the dictionary hashes again.
@@ -136,7 +137,7 @@ public struct ClusterDNSIndex: Sendable {
     }
 
     /// An index with only the built-in names (apex, `svc`, `pod`, `dns-version`).
-    public init(zone: DNSName = "cluster.local", podMode: PodRecordMode = .insecure) {
+    public init(zone: DNSName = .clusterLocal, podMode: PodRecordMode = .insecure) {
         self = Builder(zone: zone, podMode: podMode).snapshot()
     }
 

@@ -156,7 +156,7 @@ public struct ClusterResolver: Sendable {
                 appendSet(set, owner: owner, id: query.header.id, to: &message.answers)
                 found += set.data.count
                 if set.type == .srv {
-                    var glued: Swift.Set<DNSName> = []
+                    var glued: Set<DNSName> = []
                     for case .srv(let srv) in set.data where glued.insert(srv.target).inserted {
                         addAddresses(of: srv.target, to: &message.additional, index: index)
                     }
@@ -170,7 +170,7 @@ public struct ClusterResolver: Sendable {
         }
     }
 
-    private func appendSet(_ set: RRSets.Set, owner: DNSName, id: UInt16, to records: inout [DNSRecord]) {
+    private func appendSet(_ set: RRSets.RRSet, owner: DNSName, id: UInt16, to records: inout [DNSRecord]) {
         let count = set.data.count
         let rotate = config.rotateAddresses && count > 1 && (set.type == .a || set.type == .aaaa)
         let start = rotate ? Int(id) % count : 0

@@ -9,9 +9,9 @@ public struct DNSDecodeError: Error, Hashable, Sendable, CustomStringConvertible
         case shortHeader
         /// A section count promises more data than the packet holds.
         case truncated
-        case labelTooLong
         case nameTooLong
-        /// A length byte with the 01 or 10 prefix (extended label types, RFC 6891 §5 retired them).
+        /// A length byte with the 01 or 10 prefix: extended label types (retired by RFC 6891 §5), and also what a
+        /// label "longer than 63 bytes" looks like on the wire.
         case reservedLabelType
         /// A compression pointer that does not point strictly backwards, which is how every pointer loop starts.
         case badPointer
@@ -186,7 +186,9 @@ extension DNSMessage {
                     let end = reader.offset + length
                     guard end <= bytes.count else { throw DNSDecodeError(reason: .truncated, offset: reader.offset) }
                     while reader.offset < end {
-                        guard end - reader.offset >= 4 else { throw DNSDecodeError(reason: .badOPT, offset: reader.offset) }
+                        guard end - reader.offset >= 4 else {
+                            throw DNSDecodeError(reason: .badOPT, offset: reader.offset)
+                        }
                         let code = try reader.u16()
                         let optionLength = Int(try reader.u16())
                         guard reader.offset + optionLength <= end else {

@@ -209,31 +209,53 @@ public struct DNSName: Sendable {
 }
 
 extension DNSName: Hashable {
+    /// Case-insensitive equality, eight bytes at a time. The dictionary probe calls this for every key it meets, so
+    /// it is on the per-query path.
     public static func == (lhs: DNSName, rhs: DNSName) -> Bool {
-        equalFolded(lhs.wire[...], rhs.wire[...])
+        let n = lhs.wire.count
+        guard n == rhs.wire.count else { return false }
+        return lhs.wire.withUnsafeBufferPointer { a in
+            rhs.wire.withUnsafeBufferPointer { b in
+                let pa = UnsafeRawBufferPointer(a)
+                let pb = UnsafeRawBufferPointer(b)
+                var i = 0
+                while i + 8 <= n {
+                    let x = pa.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    let y = pb.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    if x != y && lowerWord(x) != lowerWord(y) { return false }
+                    i += 8
+                }
+                while i < n {
+                    let x = pa[i]
+                    let y = pb[i]
+                    if x != y && lower(x) != lower(y) { return false }
+                    i += 1
+                }
+                return true
+            }
+        }
     }
 
-    /// Hashes the case-folded bytes eight at a time: a query name is hashed on every lookup, so this is on the hot path.
+    /// Hashes the case-folded bytes eight at a time; consistent with `==` because both fold the same way.
     public func hash(into hasher: inout Hasher) {
         let n = wire.count
         hasher.combine(n)
-        var i = 0
-        while i + 8 <= n {
-            var word: UInt64 = 0
-            for k in 0..<8 {
-                word |= UInt64(wire[i + k]) << (8 * UInt64(k))
+        wire.withUnsafeBufferPointer { buffer in
+            let p = UnsafeRawBufferPointer(buffer)
+            var i = 0
+            while i + 8 <= n {
+                hasher.combine(DNSName.lowerWord(p.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                i += 8
             }
-            hasher.combine(DNSName.lowerWord(word))
-            i += 8
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < n {
+                tail |= UInt64(DNSName.lower(p[i])) << shift
+                shift += 8
+                i += 1
+            }
+            hasher.combine(tail)
         }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < n {
-            tail |= UInt64(DNSName.lower(wire[i])) << shift
-            shift += 8
-            i += 1
-        }
-        hasher.combine(tail)
     }
 
     /// Lowers every ASCII capital in eight packed bytes at once (bytes with the top bit set are left alone).
@@ -277,9 +299,7 @@ extension DNSName: CustomStringConvertible {
     }
 }
 
-extension DNSName: ExpressibleByStringLiteral {
-    /// For tests and constants; a literal that is not a valid name becomes the root, which no test expects.
-    public init(stringLiteral value: String) {
-        self = DNSName(value) ?? .root
-    }
+extension DNSName {
+    /// `cluster.local.`, the default cluster domain.
+    public static let clusterLocal = DNSName(trustedWire: [7] + Array("cluster".utf8) + [5] + Array("local".utf8) + [0])
 }
