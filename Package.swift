@@ -40,10 +40,6 @@ let package = Package(
         // Pure targets: no NIO, Hummingbird or C imports.
         .target(name: "KubeModel", swiftSettings: strict),
         .target(name: "KubeProtobuf", dependencies: ["KubeModel"], swiftSettings: strict),
-        // Pure: proxy change trackers, the policy-decided snapshot, the sync scheduler. No NIO, no C.
-        .target(name: "ProxyCore", dependencies: ["KubeModel"], swiftSettings: strict),
-        // Pure: nftables ruleset builder, transaction renderer, packet tracer. No NIO, no C.
-        .target(name: "NFTRules", dependencies: ["ProxyCore", "KubeModel"], swiftSettings: strict),
         // DNS wire codec, cluster name index and resolver. Pure: no NIO, no C, no Foundation.
         .target(name: "DNSCore", dependencies: ["KubeModel"], swiftSettings: strict),
         // libFuzzer entry point for DNSCore; build recipe in Sources/DNSFuzz/main.swift.
@@ -127,8 +123,6 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"], swiftSettings: strict),
         .testTarget(name: "KubeProtobufTests", dependencies: ["KubeProtobuf", "KubeModel"], swiftSettings: strict),
-        .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "KubeModel"], swiftSettings: strict),
-        .testTarget(name: "NFTRulesTests", dependencies: ["NFTRules", "ProxyCore", "KubeModel"], swiftSettings: strict),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeModel"], swiftSettings: strict),
         .testTarget(
             name: "ControlPlaneTests",
