@@ -3,6 +3,7 @@
 // Module layout (imports point one way: pure model at the bottom, I/O at the edges):
 //   KubeModel     pure: JSON values, API types, selectors, validation, patches, IP/CIDR. No NIO, no C.
 //   KubeProtobuf  pure: decoder for the Kubernetes protobuf envelope kubectl 1.32 sends. No NIO, no C.
+//   DNSCore       pure: DNS wire codec, cluster name index, resolver (fuzzed by DNSFuzz). No NIO, no C.
 //   ControlPlane  I/O: store (SQLite via GRDB), API server (Hummingbird), watch, allocators, controllers.
 //   KubeClient    I/O: a Kubernetes REST client (AsyncHTTPClient) with list/watch, used by daemons and tests.
 //   CNetlink      C: libnl-route-3 shim (system library, pkg-config libnl-route-3.0).
@@ -40,6 +41,10 @@ let package = Package(
         // Pure targets: no NIO, Hummingbird or C imports.
         .target(name: "KubeModel", swiftSettings: strict),
         .target(name: "KubeProtobuf", dependencies: ["KubeModel"], swiftSettings: strict),
+        // Pure: proxy change trackers, the policy-decided snapshot, the sync scheduler. No NIO, no C.
+        .target(name: "ProxyCore", dependencies: ["KubeModel"], swiftSettings: strict),
+        // Pure: nftables ruleset builder, transaction renderer, packet tracer. No NIO, no C.
+        .target(name: "NFTRules", dependencies: ["ProxyCore", "KubeModel"], swiftSettings: strict),
         // DNS wire codec, cluster name index and resolver. Pure: no NIO, no C, no Foundation.
         .target(name: "DNSCore", dependencies: ["KubeModel"], swiftSettings: strict),
         // libFuzzer entry point for DNSCore; build recipe in Sources/DNSFuzz/main.swift.
@@ -123,6 +128,8 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"], swiftSettings: strict),
         .testTarget(name: "KubeProtobufTests", dependencies: ["KubeProtobuf", "KubeModel"], swiftSettings: strict),
+        .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "KubeModel"], swiftSettings: strict),
+        .testTarget(name: "NFTRulesTests", dependencies: ["NFTRules", "ProxyCore", "KubeModel"], swiftSettings: strict),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeModel"], swiftSettings: strict),
         .testTarget(
             name: "ControlPlaneTests",

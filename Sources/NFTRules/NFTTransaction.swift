@@ -1,0 +1,302 @@
+/// One element of an `add element` command.
+public struct NFTElement: Sendable, Hashable {
+    public var key: NFTValue
+    public var value: NFTElementData
+
+    public init(_ key: NFTValue, _ value: NFTElementData = NFTElementData()) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// One command of a transaction, knftables-style: objects, not text.
+public enum NFTCommand: Sendable, Hashable {
+    /// Creates the table if missing (never fails when it exists).
+    case addTable(comment: String?)
+    case deleteTable
+    /// Declares a chain (no rules); a no-op when it exists with the same hook.
+    case addChain(NFTChain)
+    case flushChain(String)
+    /// Deletes a chain and its rules; fails while anything still jumps to it.
+    case deleteChain(String)
+    case addRule(chain: String, NFTRule)
+    /// Declares a set or map (no elements); a no-op when it exists with the same declaration.
+    case addSet(NFTSet)
+    case flushSet(String, isMap: Bool)
+    case deleteSet(String, isMap: Bool)
+    case addElements(set: String, [NFTElement])
+    case deleteElements(set: String, [NFTValue])
+}
+
+/// An ordered list of commands on one table, applied by the kernel as one atomic transaction: packets see either
+/// the old rules or the new ones, never a mixture or an empty table.
+public struct NFTTransaction: Sendable, Hashable {
+    public var family: NFTFamily
+    public var table: String
+    public var commands: [NFTCommand]
+
+    public init(family: NFTFamily, table: String, commands: [NFTCommand] = []) {
+        self.family = family
+        self.table = table
+        self.commands = commands
+    }
+
+    public var isEmpty: Bool { commands.isEmpty }
+
+    /// Elements per `add element` line: long enough to keep parsing cheap, short enough for readable errors.
+    static let elementsPerLine = 1000
+
+    /// The transaction as `nft -f` text, one command per line, for `nft_run_cmd_from_buffer`.
+    public func rendered() -> String {
+        var out = TextBuffer()
+        out.bytes.reserveCapacity(commands.count * 96)
+        let prefix = "\(family.rawValue) \(table)"
+        for command in commands {
+            switch command {
+            case .addTable(let comment):
+                out.append("add table \(prefix)")
+                if let comment { out.append(" { comment \(quoted(comment)) ; }") }
+            case .deleteTable:
+                out.append("delete table \(prefix)")
+            case .addChain(let chain):
+                out.append("add chain \(prefix) \(chain.name)")
+                if let base = chain.base { out.append(" " + base.rendered) }
+            case .flushChain(let name):
+                out.append("flush chain \(prefix) \(name)")
+            case .deleteChain(let name):
+                out.append("delete chain \(prefix) \(name)")
+            case .addRule(let chain, let rule):
+                out.append("add rule \(prefix) \(chain) ")
+                out.append(rule.rendered(family))
+            case .addSet(let set):
+                out.append("add \(set.isMap ? "map" : "set") \(prefix) \(set.name) \(set.renderedDeclaration(family))")
+            case .flushSet(let name, let isMap):
+                out.append("flush \(isMap ? "map" : "set") \(prefix) \(name)")
+            case .deleteSet(let name, let isMap):
+                out.append("delete \(isMap ? "map" : "set") \(prefix) \(name)")
+            case .addElements(let set, let elements):
+                for start in stride(from: 0, to: elements.count, by: Self.elementsPerLine) {
+                    if start > 0 { out.append("\n") }
+                    out.append("add element \(prefix) \(set) { ")
+                    for (i, element) in elements[start..<min(start + Self.elementsPerLine, elements.count)].enumerated() {
+                        if i > 0 { out.append(", ") }
+                        out.appendElement(element.key, element.value, family)
+                    }
+                    out.append(" }")
+                }
+            case .deleteElements(let set, let keys):
+                for start in stride(from: 0, to: keys.count, by: Self.elementsPerLine) {
+                    if start > 0 { out.append("\n") }
+                    out.append("delete element \(prefix) \(set) { ")
+                    for (i, key) in keys[start..<min(start + Self.elementsPerLine, keys.count)].enumerated() {
+                        if i > 0 { out.append(", ") }
+                        out.append(key, family)
+                    }
+                    out.append(" }")
+                }
+            }
+            out.append("\n")
+        }
+        return out.string
+    }
+}
+
+// MARK: Building transactions from tables
+
+extension NFTTransaction {
+    /// Replaces the table wholesale: `add table` (so that the delete cannot fail), `delete table`, then everything.
+    ///
+    /// Established connections keep working: their NAT bindings live in conntrack, not in the rules. What is lost
+    /// is session-affinity state (the dynamic sets), so prefer `refresh` when it succeeds.
+    public static func recreate(_ table: NFTTable) -> NFTTransaction {
+        var tx = NFTTransaction(family: table.family, table: table.name)
+        tx.commands.append(.addTable(comment: nil))
+        tx.commands.append(.deleteTable)
+        tx.appendContents(of: table, flushing: false)
+        return tx
+    }
+
+    /// Rewrites every object of the table in place, keeping the table, its dynamic sets' contents and thus
+    /// session affinity: declares everything (idempotent), flushes every chain and every non-dynamic set, refills
+    /// them, and removes `existing` chains and sets the model no longer has. Repairs any drift inside our objects
+    /// (a rule or element deleted by hand comes back). Fails if an existing object has an incompatible declaration
+    /// (e.g. a set whose type changed between versions); then use `recreate`.
+    public static func refresh(_ table: NFTTable, existing: NFTExistingObjects? = nil) -> NFTTransaction {
+        var tx = NFTTransaction(family: table.family, table: table.name)
+        tx.appendContents(of: table, flushing: true, existing: existing)
+        return tx
+    }
+
+    private mutating func appendContents(of table: NFTTable, flushing: Bool, existing: NFTExistingObjects? = nil) {
+        commands.append(.addTable(comment: table.comment))
+        let setNames = table.sets.keys.sorted()
+        let chainNames = table.chains.keys.sorted { lhs, rhs in
+            // Base chains first: they are what a reader of `nft list` looks for.
+            let l = table.chains[lhs]?.base == nil
+            let r = table.chains[rhs]?.base == nil
+            return l == r ? lhs < rhs : !l
+        }
+        for name in setNames {
+            if let set = table.sets[name] { commands.append(.addSet(set.declaration)) }
+        }
+        for name in chainNames {
+            if let chain = table.chains[name] { commands.append(.addChain(chain.declaration)) }
+        }
+        var staleChains: [String] = []
+        if flushing {
+            for name in chainNames { commands.append(.flushChain(name)) }
+            for name in setNames {
+                if let set = table.sets[name], !set.isDynamic { commands.append(.flushSet(name, isMap: set.isMap)) }
+            }
+            if let existing {
+                staleChains = existing.chains.subtracting(table.chains.keys).sorted()
+                for name in staleChains { commands.append(.flushChain(name)) }
+                for (name, isMap) in existing.sets.sorted(by: { $0.key < $1.key }) where table.sets[name] == nil {
+                    commands.append(.deleteSet(name, isMap: isMap))
+                }
+            }
+        }
+        // Rules before elements: binding a rule to a map makes the kernel walk the elements already in it, so
+        // filling maps last keeps a full load linear.
+        for name in chainNames {
+            guard let chain = table.chains[name] else { continue }
+            for rule in chain.rules { commands.append(.addRule(chain: name, rule)) }
+        }
+        for name in setNames {
+            guard let set = table.sets[name], !set.elements.isEmpty else { continue }
+            commands.append(.addElements(set: name, set.sortedElements))
+        }
+        for name in staleChains { commands.append(.deleteChain(name)) }
+    }
+
+    /// The commands that turn `old` into `new`, touching only what differs. `old` and `new` may be partial views
+    /// (only the objects and element keys in scope): objects absent from both are left alone.
+    ///
+    /// Order matters inside the transaction: chains are declared before anything refers to them, flushed before
+    /// the sets their rules use are deleted, and deleted only after the map elements and rules that jump to them
+    /// are gone; rules are added before elements (binding a rule walks the map's elements).
+    public static func diff(from old: NFTTable, to new: NFTTable) -> NFTTransaction {
+        var tx = NFTTransaction(family: new.family, table: new.name)
+        let addedChains = new.chains.keys.filter { old.chains[$0] == nil }.sorted()
+        let removedChains = old.chains.keys.filter { new.chains[$0] == nil }.sorted()
+        var changedChains: [String] = []
+        var redeclaredChains: [String] = []
+        for (name, chain) in new.chains.sorted(by: { $0.key < $1.key }) {
+            guard let previous = old.chains[name] else { continue }
+            if previous.base != chain.base {
+                redeclaredChains.append(name)
+            } else if previous.rules != chain.rules {
+                changedChains.append(name)
+            }
+        }
+        let addedSets = new.sets.keys.filter { old.sets[$0] == nil }.sorted()
+        let removedSets = old.sets.keys.filter { new.sets[$0] == nil }.sorted()
+        var redeclaredSets: [String] = []
+        var keptSets: [String] = []
+        for (name, set) in new.sets.sorted(by: { $0.key < $1.key }) {
+            guard let previous = old.sets[name] else { continue }
+            if previous.declaration != set.declaration {
+                redeclaredSets.append(name)
+            } else {
+                keptSets.append(name)
+            }
+        }
+
+        // A chain whose rules use a set that is being re-created must be flushed too, or the delete fails.
+        let recreated = Set(redeclaredSets)
+        if !recreated.isEmpty {
+            for (name, chain) in new.chains.sorted(by: { $0.key < $1.key })
+            where old.chains[name]?.base == chain.base && !changedChains.contains(name)
+                && chain.rules.contains(where: { !recreated.isDisjoint(with: $0.setReferences) })
+            {
+                changedChains.append(name)
+            }
+        }
+
+        for name in addedChains {
+            if let chain = new.chains[name] { tx.commands.append(.addChain(chain.declaration)) }
+        }
+        for name in changedChains + removedChains + redeclaredChains { tx.commands.append(.flushChain(name)) }
+        for name in redeclaredChains {
+            tx.commands.append(.deleteChain(name))
+            if let chain = new.chains[name] { tx.commands.append(.addChain(chain.declaration)) }
+        }
+        for name in keptSets {
+            guard let before = old.sets[name], let after = new.sets[name], !after.isDynamic else { continue }
+            let gone = before.elements.compactMap { key, value in after.elements[key] == value ? nil : key }
+            if !gone.isEmpty { tx.commands.append(.deleteElements(set: name, gone.sorted())) }
+        }
+        for name in removedSets + redeclaredSets {
+            if let set = old.sets[name] { tx.commands.append(.deleteSet(name, isMap: set.isMap)) }
+        }
+        for name in addedSets + redeclaredSets {
+            if let set = new.sets[name] { tx.commands.append(.addSet(set.declaration)) }
+        }
+        for name in changedChains + addedChains + redeclaredChains {
+            guard let chain = new.chains[name] else { continue }
+            for rule in chain.rules { tx.commands.append(.addRule(chain: name, rule)) }
+        }
+        for name in addedSets + redeclaredSets {
+            guard let set = new.sets[name], !set.elements.isEmpty else { continue }
+            tx.commands.append(.addElements(set: name, set.sortedElements))
+        }
+        for name in keptSets {
+            guard let before = old.sets[name], let after = new.sets[name], !after.isDynamic else { continue }
+            let fresh = after.elements.compactMap { key, value in
+                before.elements[key] == value ? nil : NFTElement(key, value)
+            }
+            if !fresh.isEmpty { tx.commands.append(.addElements(set: name, fresh.sorted { $0.key < $1.key })) }
+        }
+        for name in removedChains { tx.commands.append(.deleteChain(name)) }
+        return tx
+    }
+}
+
+extension NFTSet {
+    /// Elements in key order, for stable output. Integer keys (the endpoint maps, a quarter million elements at
+    /// scale) sort as plain integers.
+    public var sortedElements: [NFTElement] {
+        var integers: [(Int, NFTElementData)] = []
+        integers.reserveCapacity(elements.count)
+        for (key, value) in elements {
+            guard case .integer(let n) = key else {
+                // Sort the keys alone: moving (key, value) pairs around costs more than the comparisons.
+                return elements.keys.sorted().compactMap { key in elements[key].map { NFTElement(key, $0) } }
+            }
+            integers.append((n, value))
+        }
+        integers.sort { $0.0 < $1.0 }
+        return integers.map { NFTElement(.integer($0.0), $0.1) }
+    }
+}
+
+/// The names of the chains and sets that exist in the kernel's copy of the table, for `refresh` to delete the ones
+/// the model no longer has.
+public struct NFTExistingObjects: Sendable, Hashable {
+    public var chains: Set<String>
+    /// Set and map names, with whether each is a map.
+    public var sets: [String: Bool]
+
+    public init(chains: Set<String> = [], sets: [String: Bool] = [:]) {
+        self.chains = chains
+        self.sets = sets
+    }
+
+    /// Reads the names from `nft list table <family> <name>` output (`-t`/terse output works too): the lines
+    /// opening `chain X {`, `set X {` and `map X {`.
+    public static func parse(listing: String) -> NFTExistingObjects {
+        var result = NFTExistingObjects()
+        for line in listing.split(separator: "\n") {
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard words.count >= 3, words.last == "{" else { continue }
+            let name = String(words[1].filter { $0 != "\"" })
+            switch words[0] {
+            case "chain": result.chains.insert(name)
+            case "set": result.sets[name] = false
+            case "map": result.sets[name] = true
+            default: break
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,639 @@
+import KubeModel
+import ProxyCore
+
+/// Names of the objects every Junction table has (the same as kube-proxy's where they mean the same).
+public enum NFTNames {
+    public static let serviceIPs = "service-ips"
+    public static let serviceNodePorts = "service-nodeports"
+    public static let noEndpointServices = "no-endpoint-services"
+    public static let noEndpointNodePorts = "no-endpoint-nodeports"
+    public static let firewallIPs = "firewall-ips"
+    public static let clusterIPs = "cluster-ips"
+    public static let nodePortIPs = "nodeport-ips"
+    public static let hairpin = "hairpin"
+
+    public static let services = "services"
+    public static let masquerading = "masquerading"
+    public static let rejectChain = "reject-chain"
+    public static let firewallCheck = "firewall-check"
+    public static let serviceEndpointsCheck = "service-endpoints-check"
+    public static let nodePortEndpointsCheck = "nodeport-endpoints-check"
+    public static let clusterIPsCheck = "cluster-ips-check"
+    /// Where external traffic without a local endpoint (Local policy) is dropped, unless the host sent it: host
+    /// traffic goes on to be short-circuited to all endpoints by the external chain.
+    public static let noLocalEndpoints = "no-local-endpoints"
+
+    /// `namespace/name/protocol/port`: unique per Service port, and readable in `nft list`. Namespaces, names
+    /// and port names are DNS labels, so the result is a valid nft identifier well under its 255-byte limit.
+    public static func portID(_ name: ServicePortName) -> String {
+        "\(name.service.namespace)/\(name.service.name)/\(name.protocol.lowercaseName)/\(name.port)"
+    }
+
+    /// The Cluster-policy chain of a port; its endpoint map has the same name (chains and sets do not share a
+    /// namespace in nftables).
+    public static func clusterChain(_ name: ServicePortName) -> String { "svc-" + portID(name) }
+    /// The Local-policy chain (this node's endpoints) and its endpoint map.
+    public static func localChain(_ name: ServicePortName) -> String { "local-" + portID(name) }
+    /// Where NodePort, external-IP and load-balancer traffic enters.
+    public static func externalChain(_ name: ServicePortName) -> String { "ext-" + portID(name) }
+    /// `loadBalancerSourceRanges` filtering.
+    public static func firewallChain(_ name: ServicePortName) -> String { "fw-" + portID(name) }
+    /// The ClientIP-affinity set of one endpoint of one port (`:` of IPv6 addresses spelled `.`).
+    public static func affinitySet(_ name: ServicePortName, _ endpoint: Endpoint) -> String {
+        let address = endpoint.ip.description.map { $0 == ":" ? "." : $0 }
+        return "aff-\(portID(name))__\(String(address))/\(endpoint.port)"
+    }
+}
+
+/// An element of a set shared by all Service ports (the dispatch maps, `cluster-ips`, `hairpin`).
+struct SharedKey: Sendable, Hashable {
+    var set: String
+    var key: NFTValue
+}
+
+/// The ports that want one shared element, with the value each wants. Almost every element has one claimant,
+/// so that case stores no dictionary.
+enum Claimants: Sendable, Equatable {
+    case one(ServicePortName, NFTElementData)
+    case many([ServicePortName: NFTElementData])
+
+    /// The value of the smallest port name.
+    var winner: NFTElementData? {
+        switch self {
+        case .one(_, let value): value
+        case .many(let owners): owners.keys.min().flatMap { owners[$0] }
+        }
+    }
+
+    func adding(_ name: ServicePortName, _ value: NFTElementData) -> Claimants {
+        switch self {
+        case .one(let other, _) where other == name:
+            return .one(name, value)
+        case .one(let other, let otherValue):
+            return .many([other: otherValue, name: value])
+        case .many(var owners):
+            owners[name] = value
+            return .many(owners)
+        }
+    }
+
+    /// Nil when no claimant is left.
+    func removing(_ name: ServicePortName) -> Claimants? {
+        switch self {
+        case .one(let other, _): return other == name ? nil : self
+        case .many(var owners):
+            owners[name] = nil
+            if owners.count == 1, let (other, value) = owners.first { return .one(other, value) }
+            return owners.isEmpty ? nil : .many(owners)
+        }
+    }
+}
+
+/// Elements of a shared set that only one port ever writes (its range of an endpoint map): no arbitration.
+struct OwnedElements: Sendable, Equatable {
+    var set: String
+    var elements: [NFTElement]
+}
+
+/// What one Service port contributes to the table.
+struct PortObjects: Sendable, Equatable {
+    var chains: [NFTChain] = []
+    var sets: [NFTSet] = []
+    var claims: [SharedKey: NFTElementData] = [:]
+    var owned: [OwnedElements] = []
+}
+
+/// The built rules: the table as the kernel should have it, plus the bookkeeping that lets a sync change only
+/// the Service ports that changed. A value; the daemon keeps the one whose transaction last succeeded.
+public struct NFTProxyRuleset: Sendable, Equatable {
+    public let config: NFTProxyConfig
+    /// Everything Junction wants in its table.
+    public private(set) var table: NFTTable
+    var contributions: [ServicePortName: PortObjects] = [:]
+    /// Who wants which shared element. Two ports may claim the same key (a ClusterIP shared by several ports, or
+    /// two Services given the same external IP and port); the smallest port name wins, deterministically, rather
+    /// than letting a conflict fail every transaction.
+    var claims: [SharedKey: Claimants] = [:]
+    /// Where each endpoint list lives in the shared endpoint maps.
+    var slots = SlotAllocator()
+
+    init(config: NFTProxyConfig, table: NFTTable) {
+        self.config = config
+        self.table = table
+    }
+
+    /// The whole table, for the first sync and periodic resyncs (see `NFTTransaction.refresh`/`recreate`).
+    public func fullTransaction(existing: NFTExistingObjects? = nil) -> NFTTransaction {
+        NFTTransaction.refresh(table, existing: existing)
+    }
+
+    /// The whole table, replacing whatever the kernel has (when `fullTransaction` fails on an incompatible
+    /// leftover).
+    public func recreateTransaction() -> NFTTransaction {
+        NFTTransaction.recreate(table)
+    }
+
+    /// The element value the winning claimant wants, if any.
+    func effective(_ key: SharedKey) -> NFTElementData? { claims[key]?.winner }
+
+    mutating func remove(_ name: ServicePortName) {
+        guard let old = contributions.removeValue(forKey: name) else { return }
+        for chain in old.chains { table.chains[chain.name] = nil }
+        for set in old.sets { table.sets[set.name] = nil }
+        for key in old.claims.keys {
+            let rest = claims[key]?.removing(name)
+            claims[key] = rest
+            table.sets[key.set]?.elements[key.key] = rest?.winner
+        }
+        for group in old.owned {
+            guard var set = table.sets.removeValue(forKey: group.set) else { continue }
+            for element in group.elements { set.elements[element.key] = nil }
+            table.sets[group.set] = set
+        }
+    }
+
+    mutating func insert(_ name: ServicePortName, _ objects: PortObjects) {
+        contributions[name] = objects
+        for chain in objects.chains { table.chains[chain.name] = chain }
+        for set in objects.sets { table.sets[set.name] = set }
+        for (key, value) in objects.claims {
+            let updated = claims[key].map { $0.adding(name, value) } ?? .one(name, value)
+            claims[key] = updated
+            table.sets[key.set]?.elements[key.key] = updated.winner
+        }
+        for group in objects.owned {
+            // Taken out of the dictionary while filled, so that its element storage is not copied.
+            guard var set = table.sets.removeValue(forKey: group.set) else { continue }
+            for element in group.elements { set.elements[element.key] = element.value }
+            table.sets[group.set] = set
+        }
+    }
+}
+
+/// Builds Junction's nftables table from a `ProxySnapshot`. Pure: no I/O, no clock.
+///
+/// ## Layout
+/// Dispatch is by verdict maps, flat in the number of Services: `services` looks the packet's
+/// `daddr . l4proto . dport` up in `service-ips` (and NodePorts in `service-nodeports`) and goes to the port's
+/// chain. Filter chains at priority dstnat−10 see the pre-NAT destination: `firewall-check` applies
+/// loadBalancerSourceRanges, `service-endpoints-check`/`nodeport-endpoints-check` refuse ports without endpoints
+/// (`reject` is only allowed in input, forward and output), and `cluster-ips-check` refuses unknown ports on a
+/// ClusterIP. Masquerading is decided by setting a mark bit, and done in `masquerading` (postrouting).
+///
+/// ## Endpoint choice: one rule per port and shared data maps, no chain or set per endpoint or Service
+/// kube-proxy jumps from `numgen random mod N vmap { i : goto endpoint-chain }` to one chain per endpoint, which
+/// `research/nft-sync.md` measured superlinear (254 s to load 10k Services × 25 endpoints). Here each port's
+/// `svc-…` (and `local-…`) chain has one dispatch rule,
+/// `meta l4proto tcp dnat ip to numgen random mod N offset B map @endpoints-tcp-K`: the port's endpoint list
+/// occupies keys `B ..< B+N` of one of a few shared data maps (`B` = slot × `EndpointMaps.stride`; the slot is
+/// the list's for as long as it exists; `K` = slot mod the bucket count). Why this shape, measured on this
+/// machine at 10k × 25 in process through libnftables (2 loaded cores):
+/// - a named map per Service loads in 11.5 s, 75% of it in the kernel's linear name lookups over 10k sets
+///   (`nf_tables_newset`, `nft_set_lookup_global`), and every later command pays for listing 10k sets;
+/// - one shared map loads in 46 s: the kernel's work per element insert and per rule bind grows with the rules
+///   bound to the map and the elements in it; 64 buckets bring the full load to ~2.8 s (1.4 s of it nft parsing
+///   text), and rules are added before elements so binds walk empty maps;
+/// - an endpoint replaced at constant size is an element delete and add in a plain data map, the cheapest
+///   transaction there is (~8–11 ms, mostly libnftables' cache refill); a size change also rewrites one short
+///   rule (~17–25 ms); kube-proxy's layout needs ~60 ms for the same;
+/// - a sync parses one rule per port instead of one chain and rules per endpoint.
+/// Hairpin masquerade, which kube does per endpoint chain (`ip saddr <endpoint> mark`), is one postrouting rule
+/// over a `hairpin` set of `address . address` pairs of the endpoints that can be local sources.
+///
+/// ClientIP affinity needs to know which endpoint was chosen in order to remember it, so affine ports use rules
+/// per endpoint instead: first `ip saddr @aff-<endpoint> … dnat` for remembered clients, then a chain of
+/// `numgen random mod (N−i) == 0 update @aff-<endpoint> … dnat` rules; rule i fires with probability
+/// 1/(N−i) given the ones before it did not, which makes every endpoint equally likely (1/N), as the tracer's
+/// probabilities check. The affinity sets are per endpoint, as kube's, so removing one endpoint forgets only its
+/// clients. (Affine Services are few; their sets are the only per-endpoint objects.)
+public struct NFTRuleBuilder: Sendable {
+    public let config: NFTProxyConfig
+
+    public init(config: NFTProxyConfig) {
+        self.config = config
+    }
+
+    private var family: NFTFamily { config.nftFamily }
+    private var addressType: NFTDataType { family.addressType }
+
+    /// The complete ruleset for a snapshot.
+    ///
+    /// - Parameter previous: the ruleset in the kernel, if any: endpoint lists keep their places in the shared
+    ///   endpoint maps, so a periodic full sync rewrites the same elements instead of renumbering them, and the
+    ///   result is exactly what incremental updates from `previous` would give.
+    public func build(_ snapshot: ProxySnapshot, previous: NFTProxyRuleset? = nil) -> NFTProxyRuleset {
+        var ruleset = NFTProxyRuleset(config: config, table: staticTable())
+        ruleset.claims.reserveCapacity(snapshot.servicePorts.count * 4)
+        ruleset.contributions.reserveCapacity(snapshot.servicePorts.count)
+        if let previous, previous.config == config {
+            ruleset.slots = previous.slots
+            let wanted = Set(snapshot.servicePorts.values.flatMap(endpointLists(for:)))
+            for list in ruleset.slots.lists where !wanted.contains(list) { ruleset.slots.release(list) }
+        }
+        for name in snapshot.servicePorts.keys.sorted() {
+            guard let port = snapshot.servicePorts[name] else { continue }
+            ruleset.insert(name, objects(for: port, slots: &ruleset.slots))
+        }
+        return ruleset
+    }
+
+    /// Brings `ruleset` up to date for the ports in `changed` (the snapshot's `refresh` result) and returns the
+    /// minimal transaction for it: only those ports' chains are flushed and refilled, only their map elements
+    /// added or deleted. Apply it only to a kernel that holds the previous `ruleset`; after a failure, run a full
+    /// transaction instead.
+    public func update(_ ruleset: inout NFTProxyRuleset, snapshot: ProxySnapshot, changed: some Sequence<ServicePortName>) -> NFTTransaction {
+        var old = NFTTable(family: family, name: config.tableName)
+        var new = old
+        let names = Set(changed).sorted()
+        // Free the places of endpoint lists that go away first, then place new lists in name order: the same
+        // sequence `build(_:previous:)` follows, so both give the same table.
+        for name in names {
+            let wanted = Set(snapshot.servicePorts[name].map(endpointLists(for:)) ?? [])
+            for list in ruleset.slots.lists(of: name) where !wanted.contains(list) { ruleset.slots.release(list) }
+        }
+        var touched = Set<SharedKey>()
+        var built: [(ServicePortName, PortObjects?)] = []
+        for name in names {
+            let before = ruleset.contributions[name]
+            let after = snapshot.servicePorts[name].map { objects(for: $0, slots: &ruleset.slots) }
+            if before == after { continue }
+            built.append((name, after))
+            for chain in before?.chains ?? [] { old.chains[chain.name] = chain }
+            for set in before?.sets ?? [] { old.sets[set.name] = set }
+            for chain in after?.chains ?? [] { new.chains[chain.name] = chain }
+            for set in after?.sets ?? [] { new.sets[set.name] = set }
+            if let before { touched.formUnion(before.claims.keys) }
+            if let after { touched.formUnion(after.claims.keys) }
+            // Owned elements need no arbitration: the old side has the old port's, the new side the new port's.
+            // The map itself stays (it is static), so both sides declare it.
+            for group in (before?.owned ?? []) + (after?.owned ?? []) {
+                guard let declaration = ruleset.table.sets[group.set]?.declaration else { continue }
+                if old.sets[group.set] == nil { old.sets[group.set] = declaration }
+                if new.sets[group.set] == nil { new.sets[group.set] = declaration }
+            }
+            for group in before?.owned ?? [] {
+                for element in group.elements { old.sets[group.set]?.elements[element.key] = element.value }
+            }
+            for group in after?.owned ?? [] {
+                for element in group.elements { new.sets[group.set]?.elements[element.key] = element.value }
+            }
+        }
+        for key in touched {
+            guard let declaration = ruleset.table.sets[key.set]?.declaration else { continue }
+            if old.sets[key.set] == nil { old.sets[key.set] = declaration }
+            old.sets[key.set]?.elements[key.key] = ruleset.effective(key)
+        }
+        // All removals before any insertion: a new list may have taken the slot a removed one freed.
+        // All removals before any insertion: a new list may have taken the slot a removed one freed.
+        for (name, _) in built { ruleset.remove(name) }
+        for (name, objects) in built {
+            if let objects { ruleset.insert(name, objects) }
+        }
+        for key in touched {
+            guard let declaration = ruleset.table.sets[key.set]?.declaration else { continue }
+            if new.sets[key.set] == nil { new.sets[key.set] = declaration }
+            new.sets[key.set]?.elements[key.key] = ruleset.effective(key)
+        }
+        return NFTTransaction.diff(from: old, to: new)
+    }
+
+    // MARK: Static objects
+
+    private func ctNew(_ target: String) -> NFTRule { NFTRule([.connectionNew], [.verdict(.jump(target))]) }
+
+    private var destinationKey: [NFTField] { [.destinationAddress, .l4proto, .destinationPort] }
+
+    /// Matches a packet for a NodePort address.
+    private var nodePortMatches: [NFTMatch] {
+        switch config.nodePortAddresses {
+        case .all:
+            var matches: [NFTMatch] = [.addressIsLocal(source: false)]
+            if !config.localhostNodePortsEnabled {
+                let loopback: NFTValue =
+                    family == .ip
+                    ? CIDR(containing: IPAddress(127, 0, 0, 0), prefixLength: 8).map(NFTValue.prefix)
+                        ?? .address(IPAddress(127, 0, 0, 1))
+                    : .address(IPAddress(v6: 1))
+                matches.append(.equals(.destinationAddress, loopback, negated: true))
+            }
+            return matches
+        case .addresses:
+            return [.inSet([.destinationAddress], set: NFTNames.nodePortIPs)]
+        }
+    }
+
+    /// Everything that does not depend on Services: base chains, fixed chains, the shared sets and maps.
+    public func staticTable() -> NFTTable {
+        let mark = config.masqueradeMark
+        let filter = { (hook: NFTHook, priority: Int) in NFTBaseChain(type: .filter, hook: hook, priority: priority) }
+        let nat = { (hook: NFTHook, priority: Int) in NFTBaseChain(type: .nat, hook: hook, priority: priority) }
+        let early = NFTBaseChain.dstnat - 10
+        var chains: [NFTChain] = [
+            NFTChain("filter-prerouting", base: filter(.prerouting, early), rules: [ctNew(NFTNames.firewallCheck)]),
+            NFTChain(
+                "filter-input", base: filter(.input, early),
+                rules: [ctNew(NFTNames.nodePortEndpointsCheck), ctNew(NFTNames.serviceEndpointsCheck)]),
+            NFTChain(
+                "filter-forward", base: filter(.forward, early),
+                rules: [ctNew(NFTNames.serviceEndpointsCheck), ctNew(NFTNames.clusterIPsCheck)]),
+            NFTChain(
+                "filter-output", base: filter(.output, early),
+                rules: [ctNew(NFTNames.serviceEndpointsCheck), ctNew(NFTNames.firewallCheck)]),
+            NFTChain(
+                "filter-output-post-dnat", base: filter(.output, NFTBaseChain.dstnat + 10),
+                rules: [ctNew(NFTNames.clusterIPsCheck)]),
+            NFTChain("nat-prerouting", base: nat(.prerouting, NFTBaseChain.dstnat), rules: [NFTRule([.verdict(.jump(NFTNames.services))])]),
+            NFTChain("nat-output", base: nat(.output, NFTBaseChain.dstnat), rules: [NFTRule([.verdict(.jump(NFTNames.services))])]),
+            NFTChain(
+                "nat-postrouting", base: nat(.postrouting, NFTBaseChain.srcnat),
+                rules: [NFTRule([.verdict(.jump(NFTNames.masquerading))])]),
+            NFTChain(
+                NFTNames.firewallCheck, rules: [NFTRule([.verdictMap(destinationKey, map: NFTNames.firewallIPs)])]),
+            NFTChain(
+                NFTNames.rejectChain,
+                rules: [
+                    NFTRule([.equals(.l4proto, .proto(.tcp))], [.reject(.tcpReset)]),
+                    NFTRule([.reject(.icmpPortUnreachable)]),
+                ]),
+            NFTChain(
+                NFTNames.noLocalEndpoints,
+                rules: [
+                    NFTRule([.addressIsLocal(source: true)], [.verdict(.return)], comment: "host traffic is short-circuited"),
+                    NFTRule([.verdict(.drop)]),
+                ]),
+            NFTChain(
+                NFTNames.serviceEndpointsCheck,
+                rules: [NFTRule([.verdictMap(destinationKey, map: NFTNames.noEndpointServices)])]),
+            NFTChain(
+                NFTNames.nodePortEndpointsCheck,
+                rules: [
+                    NFTRule(nodePortMatches, [.verdictMap([.l4proto, .destinationPort], map: NFTNames.noEndpointNodePorts)])
+                ]),
+            NFTChain(
+                NFTNames.services,
+                rules: [
+                    NFTRule([.verdictMap(destinationKey, map: NFTNames.serviceIPs)]),
+                    NFTRule(nodePortMatches, [.verdictMap([.l4proto, .destinationPort], map: NFTNames.serviceNodePorts)]),
+                ]),
+            NFTChain(
+                NFTNames.masquerading,
+                rules: [
+                    NFTRule([.markBits(mark, isSet: true)], [.clearMarkBits(mark), .masquerade]),
+                    NFTRule(
+                        [.connectionDNAT, .inSet([.sourceAddress, .destinationAddress], set: NFTNames.hairpin)],
+                        [.masquerade], comment: "hairpin"),
+                ]),
+        ]
+        var checks = [NFTRule([.inSet([.destinationAddress], set: NFTNames.clusterIPs)], [.verdict(.goto(NFTNames.rejectChain))])]
+        let serviceCIDRs = config.familyServiceCIDRs
+        if !serviceCIDRs.isEmpty {
+            checks.append(NFTRule([.inList(.destinationAddress, serviceCIDRs.map(NFTValue.prefix))], [.verdict(.drop)]))
+        }
+        chains.append(NFTChain(NFTNames.clusterIPsCheck, rules: checks))
+
+        let dispatch = NFTSetSpec.types([addressType, .inetProto, .inetService], data: .verdict)
+        let nodePortDispatch = NFTSetSpec.types([.inetProto, .inetService], data: .verdict)
+        var sets: [NFTSet] = [
+            NFTSet(NFTNames.serviceIPs, spec: dispatch, comment: "ClusterIP, external IP and LB IP to service chain"),
+            NFTSet(NFTNames.serviceNodePorts, spec: nodePortDispatch, comment: "NodePort to service chain"),
+            NFTSet(NFTNames.noEndpointServices, spec: dispatch, comment: "service addresses without usable endpoints"),
+            NFTSet(NFTNames.noEndpointNodePorts, spec: nodePortDispatch, comment: "NodePorts without usable endpoints"),
+            NFTSet(NFTNames.firewallIPs, spec: dispatch, comment: "LB IPs with source ranges"),
+            NFTSet(NFTNames.clusterIPs, spec: .types([addressType]), comment: "active ClusterIPs"),
+            NFTSet(NFTNames.hairpin, spec: .types([addressType, addressType]), comment: "endpoint address pairs for hairpin"),
+        ]
+        for proto in ServiceProtocol.allCases {
+            for bucket in 0..<config.endpointMapBuckets(proto) {
+                sets.append(NFTSet(EndpointMaps.name(proto, bucket: bucket), spec: .endpointIndex(proto)))
+            }
+        }
+        if case .addresses(let addresses) = config.nodePortAddresses {
+            var elements: [NFTValue: NFTElementData] = [:]
+            for address in addresses where config.family.contains(address) { elements[.address(address)] = NFTElementData() }
+            if config.localhostNodePortsEnabled { elements[.address(IPAddress(127, 0, 0, 1))] = NFTElementData() }
+            sets.append(NFTSet(NFTNames.nodePortIPs, spec: .types([addressType]), comment: "NodePort addresses", elements: elements))
+        }
+        return NFTTable(
+            family: family, name: config.tableName, comment: "Junction service proxy: rewritten by every sync",
+            chains: Dictionary(uniqueKeysWithValues: chains.map { ($0.name, $0) }),
+            sets: Dictionary(uniqueKeysWithValues: sets.map { ($0.name, $0) }))
+    }
+
+    // MARK: Per Service port
+
+    /// The no-endpoint map value: reject, or drop — for external traffic only when it does not come from the
+    /// host, since host (and pod) traffic to a Local-policy external address is short-circuited to all endpoints.
+    /// (Pod traffic needs no exemption: the check runs after DNAT in the forward hook.)
+    private func verdict(_ action: NoEndpointsAction, external: Bool = false) -> NFTValue {
+        switch action {
+        case .reject: .verdict(.goto(NFTNames.rejectChain))
+        case .drop: external ? .verdict(.goto(NFTNames.noLocalEndpoints)) : .verdict(.drop)
+        }
+    }
+
+    private func sourceIsCluster(negated: Bool) -> NFTMatch? {
+        let cidrs = config.familyClusterCIDRs
+        if cidrs.isEmpty { return nil }
+        if cidrs.count == 1 { return .equals(.sourceAddress, .prefix(cidrs[0]), negated: negated) }
+        return .inList(.sourceAddress, cidrs.map(NFTValue.prefix), negated: negated)
+    }
+
+    /// The endpoint lists of a port that live in the shared endpoint maps (affine ports use rules instead).
+    func endpointLists(for port: ServicePortSnapshot) -> [EndpointList] {
+        guard port.info.sessionAffinity == .none else { return [] }
+        var lists: [EndpointList] = []
+        if !port.clusterEndpoints.isEmpty { lists.append(EndpointList(port: port.name, local: false)) }
+        if !port.localEndpoints.isEmpty { lists.append(EndpointList(port: port.name, local: true)) }
+        return lists
+    }
+
+    /// The chains, private sets and shared elements of one Service port: every policy decision is already in
+    /// `port`; this only lays it out (placing its endpoint lists in the shared maps through `slots`).
+    func objects(for port: ServicePortSnapshot, slots: inout SlotAllocator) -> PortObjects {
+        var out = PortObjects()
+        let name = port.name
+        let info = port.info
+        let proto = NFTValue.proto(info.protocol)
+        let mark = config.masqueradeMark
+        let clusterChain = NFTNames.clusterChain(name)
+        let localChain = NFTNames.localChain(name)
+        let externalChain = NFTNames.externalChain(name)
+        let internalChain = info.internalPolicyLocal ? localChain : clusterChain
+        let label = name.description
+
+        func key(_ address: IPAddress) -> NFTValue { .concat([.address(address), proto, .port(info.port)]) }
+        func claim(_ set: String, _ key: NFTValue, _ data: NFTValue? = nil, comment: String? = nil) {
+            out.claims[SharedKey(set: set, key: key)] = NFTElementData(data, comment: comment)
+        }
+
+        // Dispatch of the ClusterIP.
+        claim(NFTNames.clusterIPs, .address(port.clusterIP))
+        if let action = port.internalNoEndpoints {
+            claim(NFTNames.noEndpointServices, key(port.clusterIP), verdict(action), comment: label)
+        } else {
+            claim(NFTNames.serviceIPs, key(port.clusterIP), .verdict(.goto(internalChain)))
+        }
+        // External addresses.
+        let vips = info.loadBalancerVIPs
+        for address in info.externalIPs + vips {
+            if port.usesExternalChain { claim(NFTNames.serviceIPs, key(address), .verdict(.goto(externalChain))) }
+            if let action = port.externalNoEndpoints {
+                claim(NFTNames.noEndpointServices, key(address), verdict(action, external: true), comment: label)
+            }
+        }
+        if !vips.isEmpty && !info.loadBalancerSourceRanges.isEmpty {
+            let firewallChain = NFTNames.firewallChain(name)
+            var allowed = info.loadBalancerSourceRanges.map(NFTValue.prefix)
+            let nodeIPs = config.familyNodeIPs
+            if info.loadBalancerSourceRanges.contains(where: { range in nodeIPs.contains(where: range.contains) }) {
+                allowed += vips.map(NFTValue.address)
+            }
+            out.chains.append(
+                NFTChain(firewallChain, rules: [NFTRule([.inList(.sourceAddress, allowed, negated: true)], [.verdict(.drop)])]))
+            for vip in vips { claim(NFTNames.firewallIPs, key(vip), .verdict(.goto(firewallChain)), comment: label) }
+        }
+        if info.nodePort != 0 {
+            let nodePortKey = NFTValue.concat([proto, .port(info.nodePort)])
+            if port.usesExternalChain { claim(NFTNames.serviceNodePorts, nodePortKey, .verdict(.goto(externalChain))) }
+            if let action = port.externalNoEndpoints {
+                claim(NFTNames.noEndpointNodePorts, nodePortKey, verdict(action, external: true), comment: label)
+            }
+        }
+        for endpoint in port.hairpinCandidates(nodeName: config.nodeName) {
+            claim(NFTNames.hairpin, .concat([.address(endpoint.ip), .address(endpoint.ip)]))
+        }
+
+        // Policy chains.
+        var masqueradeClusterIP: NFTRule? = nil
+        if config.masqueradeAll || !config.familyClusterCIDRs.isEmpty {
+            var matches: [NFTMatch] = [
+                .equals(.destinationAddress, .address(port.clusterIP)), .equals(.l4proto, proto),
+                .equals(.destinationPort, .port(info.port)),
+            ]
+            if !config.masqueradeAll, let offCluster = sourceIsCluster(negated: true) { matches.append(offCluster) }
+            masqueradeClusterIP = NFTRule(matches, [.setMarkBits(mark)])
+        }
+        for (chainName, endpoints, local) in [(clusterChain, port.clusterEndpoints, false), (localChain, port.localEndpoints, true)]
+        where !endpoints.isEmpty {
+            var rules: [NFTRule] = []
+            if chainName == internalChain, let masqueradeClusterIP { rules.append(masqueradeClusterIP) }
+            if port.info.sessionAffinity == .none {
+                let slot = slots.place(EndpointList(port: name, local: local))
+                rules.append(dispatchRule(port, endpoints: endpoints, slot: slot, into: &out))
+            } else {
+                rules += affinityRules(port, endpoints: endpoints, into: &out)
+            }
+            out.chains.append(NFTChain(chainName, rules: rules))
+        }
+        if port.usesExternalChain {
+            var rules: [NFTRule] = []
+            if info.externalPolicyLocal {
+                if let podSource = sourceIsCluster(negated: false) {
+                    rules.append(NFTRule([podSource], [.verdict(.goto(clusterChain))], comment: "short-circuit pod traffic"))
+                }
+                rules.append(NFTRule([.addressIsLocal(source: true)], [.setMarkBits(mark)]))
+                rules.append(NFTRule([.addressIsLocal(source: true)], [.verdict(.goto(clusterChain))], comment: "short-circuit host traffic"))
+                if port.hasExternalEndpoints { rules.append(NFTRule([.verdict(.goto(localChain))])) }
+            } else {
+                rules.append(NFTRule([.setMarkBits(mark)]))
+                rules.append(NFTRule([.verdict(.goto(clusterChain))]))
+            }
+            out.chains.append(NFTChain(externalChain, rules: rules))
+        }
+        return out
+    }
+
+    /// The rule that picks one of `endpoints` uniformly and DNATs to it: a random index into the port's range of
+    /// a shared endpoint map, whose elements hold the endpoints.
+    private func dispatchRule(_ port: ServicePortSnapshot, endpoints: [Endpoint], slot: Int, into out: inout PortObjects) -> NFTRule {
+        let proto = port.info.protocol
+        let used = endpoints.prefix(EndpointMaps.stride)
+        let base = slot * EndpointMaps.stride
+        let map = EndpointMaps.name(proto, bucket: slot % config.endpointMapBuckets(proto))
+        let elements = used.enumerated().map { index, endpoint in
+            NFTElement(.integer(base + index), NFTElementData(.addressAndPort(endpoint.ip, endpoint.port)))
+        }
+        out.owned.append(OwnedElements(set: map, elements: elements))
+        return NFTRule(
+            [.equals(.l4proto, .proto(proto))], [.dnatMap(.random(modulus: used.count, offset: base), map: map)])
+    }
+
+    /// ClientIP affinity: the chosen endpoint must be known to remember it, so one rule per endpoint for
+    /// remembered clients, then one per endpoint that picks it with probability 1/(remaining).
+    private func affinityRules(_ port: ServicePortSnapshot, endpoints: [Endpoint], into out: inout PortObjects) -> [NFTRule] {
+        let l4 = NFTMatch.equals(.l4proto, .proto(port.info.protocol))
+        let timeout = port.info.sessionAffinity.timeoutSeconds ?? SessionAffinity.defaultTimeoutSeconds
+        var remembered: [NFTRule] = []
+        var chosen: [NFTRule] = []
+        for (index, endpoint) in endpoints.enumerated() {
+            let set = NFTNames.affinitySet(port.name, endpoint)
+            if !out.sets.contains(where: { $0.name == set }) {
+                out.sets.append(NFTSet(set, spec: .types([addressType]), flags: [.dynamic, .timeout], timeout: timeout))
+            }
+            let statements: [NFTStatement] = [
+                .updateSet([.sourceAddress], set: set), .dnat(endpoint.ip, port: endpoint.port),
+            ]
+            remembered.append(NFTRule([.inSet([.sourceAddress], set: set), l4], statements))
+            let remaining = endpoints.count - index
+            let pick: [NFTMatch] = remaining > 1 ? [.equals(.random(modulus: remaining), .integer(0))] : []
+            chosen.append(NFTRule(pick + [l4], statements))
+        }
+        return remembered + chosen
+    }
+}
+
+/// One endpoint list of one port: the Cluster-policy list or the Local-policy one.
+struct EndpointList: Sendable, Hashable, Comparable {
+    var port: ServicePortName
+    var local: Bool
+
+    static func < (lhs: EndpointList, rhs: EndpointList) -> Bool {
+        (lhs.port, lhs.local ? 1 : 0) < (rhs.port, rhs.local ? 1 : 0)
+    }
+}
+
+/// Gives each endpoint list a slot, its private range `slot × stride ..< (slot + 1) × stride` of keys in the
+/// shared endpoint maps. A list keeps its slot while it exists; new lists take the lowest free slot, so slots
+/// stay dense and the same sequence of changes always gives the same layout.
+struct SlotAllocator: Sendable, Equatable {
+    private(set) var slots: [EndpointList: Int] = [:]
+    private var free = Set<Int>()
+    private var next = 0
+
+    var lists: [EndpointList] { Array(slots.keys) }
+
+    func lists(of port: ServicePortName) -> [EndpointList] {
+        [EndpointList(port: port, local: false), EndpointList(port: port, local: true)].filter { slots[$0] != nil }
+    }
+
+    /// The list's slot, allocating one if it has none.
+    mutating func place(_ list: EndpointList) -> Int {
+        if let slot = slots[list] { return slot }
+        let slot: Int
+        if let lowest = free.min() {
+            free.remove(lowest)
+            slot = lowest
+        } else {
+            slot = next
+            next += 1
+        }
+        slots[list] = slot
+        return slot
+    }
+
+    mutating func release(_ list: EndpointList) {
+        guard let slot = slots.removeValue(forKey: list) else { return }
+        free.insert(slot)
+    }
+}
+
+/// The shared endpoint maps: `endpoints-<protocol>-<bucket>`, random index to `address . port`.
+public enum EndpointMaps {
+    /// Keys per endpoint list: a port uses at most this many endpoints per list (kube's scalability limits stop
+    /// far below), and the 32-bit key space holds 2^19 lists.
+    public static let stride = 8192
+
+    public static func name(_ proto: ServiceProtocol, bucket: Int) -> String {
+        "endpoints-\(proto.lowercaseName)-\(bucket)"
+    }
+}
