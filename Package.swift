@@ -84,6 +84,12 @@ let package = Package(
         // libnftables, in process: the nftables proxy's only way to the kernel.
         .systemLibrary(name: "CNFTables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
         .target(name: "NFTablesRunner", dependencies: ["CNFTables"], swiftSettings: strict),
+        // The proxy daemons: reflectors → trackers → snapshot → scheduler → nftables.
+        .target(
+            name: "ServiceProxy",
+            dependencies: ["ProxyCore", "NFTRules", "NFTablesRunner", "KubeClient", "KubeModel",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         // fork/exec into a pod's namespaces (setns, private mounts, hostname) with only async-signal-safe calls.
         .target(name: "CSpawn"),
         .target(
@@ -97,7 +103,8 @@ let package = Package(
         .executableTarget(
             name: "Junction",
             dependencies: [
-                "ControlPlane", "KubeClient", "KubeModel", "NodeAgent", "Simulation", "EchoServer", "Netlink",
+                "ControlPlane", "KubeClient", "KubeModel", "NodeAgent", "Simulation", "EchoServer", "Netlink", "ServiceProxy",
+                "NFTablesRunner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "GRDB", package: "GRDB.swift"),

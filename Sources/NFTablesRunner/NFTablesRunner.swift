@@ -25,6 +25,8 @@ public final class NFTablesRunner: NFTablesExecuting {
 
     public init() throws(NFTablesError) {
         guard let c = nft_ctx_new(0) else { throw NFTablesError(message: "nft_ctx_new failed", command: "") }
+        // Listings leave set elements out (terse): a full sync only needs the names of what exists.
+        nft_ctx_output_set_flags(c, nft_ctx_output_get_flags(c) | UInt32(NFT_CTX_OUTPUT_TERSE))
         nft_ctx_buffer_output(c)
         nft_ctx_buffer_error(c)
         ctx = Mutex(c)

@@ -54,6 +54,9 @@ public struct Cluster: Sendable {
         let adminConfig = try KubeConfig.load(path: kubeconfigPath)
         try writeNodeKubeconfig(admin: adminConfig, viaSocket: options.existingKubeconfig == nil)
         for n in 1...topology.nodes { try startNodeAgent(n) }
+        if options.proxyMode == "nftables" {
+            for n in 1...topology.nodes { try startProxy(n) }
+        }
         let api = try KubeClient(config: adminConfig)
         defer { Task { try? await api.shutdown() } }
         try await waitUntil("\(topology.nodes) nodes Ready", timeout: 30) {
@@ -96,6 +99,12 @@ public struct Cluster: Sendable {
                 try s.addAddress("\(p.ip)/\(plen)", to: "eth0")
                 try s.setUp("eth0")
             }
+        }
+        // The outside world reaches LoadBalancer IPs through node 1 (a static route until L2 announcements exist).
+        let node1 = t.nodeIP(1)
+        let pool = t.loadBalancerPool
+        try NetworkNamespace.runSync(in: t.clientNamespace) {
+            try NetlinkSession().addRoute(pool, via: node1, dev: "eth0")
         }
         for n in 1...t.nodes {
             try NetworkNamespace.runSync(in: t.nodeNamespace(n)) {
@@ -162,6 +171,15 @@ public struct Cluster: Sendable {
             "node", "--node-name", t.nodeName(n), "--cluster-prefix", t.prefix, "--pod-cidr", t.podCIDR(n),
             "--internal-ip", t.nodeIP(n), "--state-dir", stateDir + "/nodes/\(t.nodeName(n))", "--log-dir", logDir,
             "--kubeconfig", stateDir + "/node-kubeconfig",
+        ])
+    }
+
+    /// The node's service proxy, in the node's namespace (its nftables table is that namespace's alone).
+    func startProxy(_ n: Int) throws {
+        let t = topology
+        try daemon(name: "proxy-\(t.nodeName(n))", netns: t.nodeNamespace(n), args: [
+            "proxy", "--kubeconfig", stateDir + "/node-kubeconfig", "--node-name", t.nodeName(n),
+            "--node-ip", t.nodeIP(n), "--cluster-cidr", "\(t.podCIDRPrefix).0.0/16",
         ])
     }
 

@@ -14,6 +14,7 @@ public struct Topology: Sendable, Equatable {
     /// Node N's pod CIDR is `10.244.N.0/24`.
     public var podCIDRPrefix = "10.244"
     public var underlayBridge = "br-underlay"
+    public var loadBalancerPool = "172.18.255.0/24"
 
     public init(prefix: String, nodes: Int) {
         self.prefix = prefix
@@ -31,6 +32,7 @@ public struct Topology: Sendable, Equatable {
         if let v = json["clientHost"]?.intValue { t.clientHost = UInt64(v) }
         if let v = json["podCIDRPrefix"]?.stringValue { t.podCIDRPrefix = v }
         if let v = json["underlayBridge"]?.stringValue { t.underlayBridge = v }
+        if let v = json["loadBalancerPool"]?.stringValue { t.loadBalancerPool = v }
         return t
     }
 

@@ -1,0 +1,102 @@
+import Foundation
+import KubeClient
+import KubeModel
+import TestSupport
+import Testing
+
+/// The nftables proxy in the simulation: every node runs one, programming only its own namespace.
+@Suite("nftables proxy in the simulated cluster", .serialized)
+struct ProxyTests {
+    static let manifest = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          replicas: 3
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              containers:
+              - name: echo
+                image: junction/echo
+                ports: [{name: http, containerPort: 8080}]
+                readinessProbe: {tcpSocket: {port: http}, periodSeconds: 1}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: caller}
+        spec:
+          containers:
+          - {name: sleep, image: debian, command: [sleep, "600"]}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web}
+        spec:
+          selector: {app: web}
+          ports: [{port: 80, targetPort: http}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web-np}
+        spec:
+          type: NodePort
+          selector: {app: web}
+          ports: [{port: 80, targetPort: http, nodePort: 30080}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web-lb}
+        spec:
+          type: LoadBalancer
+          selector: {app: web}
+          ports: [{port: 80, targetPort: http}]
+        """
+
+    @Test("ClusterIP from a pod spreads over all endpoints; NodePort on every node and the LoadBalancer IP answer the outside; no endpoints is refused at once")
+    func serviceTraffic() async throws {
+        try await withCluster(nodes: 3) { c in try await Self.serviceTraffic(c) }
+    }
+
+    static func serviceTraffic(_ c: SimulatedCluster) async throws {
+        try c.kubectl("apply", "-f", "-", stdin: manifest)
+        try await c.eventually("3 ready endpoints and a running caller", timeout: 30) {
+            let pods = try await c.pods("app=web")
+            let caller = try await c.client().json(.GET, "/api/v1/namespaces/default/pods/caller")
+            return pods.count == 3 && pods.allSatisfy(isReady) && caller.value(at: ["status", "phase"])?.stringValue == "Running"
+        }
+        let svc = try await c.client().json(.GET, "/api/v1/namespaces/default/services/web")
+        let clusterIP = try #require(svc.value(at: ["spec", "clusterIP"])?.stringValue)
+        let podNames = Set(try await c.pods("app=web").map { meta($0, "name") })
+
+        // ClusterIP from a pod: every endpoint answers sooner or later.
+        var seen = Set<String>()
+        try await c.eventually("all 3 endpoints seen through the ClusterIP", timeout: 20) {
+            let r = try c.exec("caller", ["curl", "-s", "-m", "2", "http://\(clusterIP)/"])
+            if r.code == 0, let pod = try? JSONParser.parse(r.out)["pod"]?.stringValue { seen.insert(pod) }
+            return seen == podNames
+        }
+
+        // NodePort on every node and the LoadBalancer IP, from the external client namespace.
+        for n in 1...3 {
+            let ip = "172.18.0.\(n + 1)"
+            let r = try c.exec("client", ["curl", "-s", "-m", "3", "http://\(ip):30080/"])
+            #expect(r.code == 0, "NodePort on \(ip): \(r.err)")
+            #expect(podNames.contains(try JSONParser.parse(r.out)["pod"]?.stringValue ?? ""))
+        }
+        let lb = try await c.client().json(.GET, "/api/v1/namespaces/default/services/web-lb")
+        let lbIP = try #require(lb.value(at: ["status", "loadBalancer", "ingress"])?.arrayValue?.first?["ip"]?.stringValue)
+        let viaLB = try c.exec("client", ["curl", "-s", "-m", "3", "http://\(lbIP)/"])
+        #expect(viaLB.code == 0, "LoadBalancer \(lbIP): \(viaLB.err)")
+        #expect(podNames.contains(try JSONParser.parse(viaLB.out)["pod"]?.stringValue ?? ""))
+
+        // Scale to zero: the ClusterIP refuses at once (TCP reset), no timeout.
+        try c.kubectl("scale", "deployment", "web", "--replicas=0")
+        try await c.eventually("refused without endpoints", timeout: 20) {
+            let start = Date()
+            let r = try c.exec("caller", ["curl", "-s", "-m", "3", "http://\(clusterIP)/"])
+            return r.code == 7 && Date().timeIntervalSince(start) < 1
+        }
+    }
+}
