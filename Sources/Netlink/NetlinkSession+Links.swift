@@ -72,6 +72,34 @@ extension NetlinkSession {
         try change(name, operation) { rtnl_link_set_master($0, masterIndex) }
     }
 
+    /// Turns hairpin mode on (or off) for a bridge port, so the bridge may send a frame back out of the port it
+    /// came in on: needed when a pod reaches a Service that sends it back to the same pod (br_netfilter DNATs at the
+    /// bridge). Undo with `on: false`.
+    public func setHairpin(_ name: String, on: Bool) throws {
+        let operation = "set hairpin \(on ? "on" : "off") on \(name)"
+        let found = try require(name, for: operation)
+        let index = rtnl_link_get_ifindex(found)
+        rtnl_link_put(found)
+        // Bridge-port attributes travel in an AF_BRIDGE message, and libnl refuses to change a link's family, so
+        // both the original and the change are AF_BRIDGE objects naming the port by index.
+        guard let original = rtnl_link_alloc(), let changes = rtnl_link_alloc() else {
+            throw NetlinkError(operation: operation, code: NLE_NOMEM)
+        }
+        defer {
+            rtnl_link_put(original)
+            rtnl_link_put(changes)
+        }
+        rtnl_link_set_family(original, AF_BRIDGE)
+        rtnl_link_set_ifindex(original, index)
+        rtnl_link_set_family(changes, AF_BRIDGE)
+        if on {
+            rtnl_link_bridge_set_flags(changes, UInt32(RTNL_BRIDGE_HAIRPIN_MODE.rawValue))
+        } else {
+            rtnl_link_bridge_unset_flags(changes, UInt32(RTNL_BRIDGE_HAIRPIN_MODE.rawValue))
+        }
+        try call(operation) { rtnl_link_change(socket, original, changes, 0) }
+    }
+
     /// Detaches the link from its bridge (IFLA_MASTER 0); harmless when it has none.
     public func setNoMaster(_ name: String) throws {
         try change(name, "detach \(name) from its master") { rtnl_link_set_master($0, 0) }

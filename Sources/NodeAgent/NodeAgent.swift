@@ -287,6 +287,7 @@ public actor NodeAgent {
             try node.createVeth(hostVeth, peer: "eth0", peerNamespaceFD: fd)
         }
         try node.setMaster(hostVeth, bridge: config.bridge)
+        try node.setHairpin(hostVeth, on: true)
         try node.setUp(hostVeth)
         let prefix = ipam.cidr.prefixLength
         let gateway = ipam.gateway.description

@@ -54,7 +54,7 @@ struct ProxyTests {
           ports: [{port: 80, targetPort: http}]
         """
 
-    @Test("ClusterIP from a pod spreads over all endpoints; NodePort on every node and the LoadBalancer IP answer the outside; no endpoints is refused at once")
+    @Test("ClusterIP from a pod spreads over all endpoints, hairpin included; NodePort on every node and the LoadBalancer IP answer the outside; no endpoints is refused at once")
     func serviceTraffic() async throws {
         try await withCluster(nodes: 3) { c in try await Self.serviceTraffic(c) }
     }
@@ -76,6 +76,15 @@ struct ProxyTests {
             let r = try c.exec("caller", ["curl", "-s", "-m", "2", "http://\(clusterIP)/"])
             if r.code == 0, let pod = try? JSONParser.parse(r.out)["pod"]?.stringValue { seen.insert(pod) }
             return seen == podNames
+        }
+
+        // Hairpin: an endpoint reaching its own Service may be sent back to itself, and that works too.
+        let member = try #require(podNames.sorted().first)
+        var seenFromMember = Set<String>()
+        try await c.eventually("an endpoint reaches every endpoint, itself included, through the ClusterIP", timeout: 20) {
+            let r = try c.exec(member, ["curl", "-s", "-m", "2", "http://\(clusterIP)/"])
+            if r.code == 0, let pod = try? JSONParser.parse(r.out)["pod"]?.stringValue { seenFromMember.insert(pod) }
+            return seenFromMember == podNames
         }
 
         // NodePort on every node and the LoadBalancer IP, from the external client namespace.
