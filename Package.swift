@@ -88,7 +88,10 @@ let package = Package(
         .target(
             name: "ServiceProxy",
             dependencies: ["ProxyCore", "NFTRules", "NFTablesRunner", "KubeClient", "KubeModel",
-                           .product(name: "Logging", package: "swift-log")],
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strict),
         // fork/exec into a pod's namespaces (setns, private mounts, hostname) with only async-signal-safe calls.
         .target(name: "CSpawn"),
@@ -105,6 +108,7 @@ let package = Package(
             dependencies: [
                 "ControlPlane", "KubeClient", "KubeModel", "NodeAgent", "Simulation", "EchoServer", "Netlink", "ServiceProxy",
                 "NFTablesRunner",
+                "DNSServer", "DNSCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -115,6 +119,17 @@ let package = Package(
         .target(
             name: "EchoServer",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // The `junction dns` responder: UDP/TCP listeners, API watches feeding DNSCore's index, the forwarder.
+        .target(
+            name: "DNSServer",
+            dependencies: [
+                "DNSCore", "KubeClient", "KubeModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -152,6 +167,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "DNSServerTests",
+            dependencies: [
+                "DNSServer", "DNSCore", "KubeClient", "KubeModel", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -7,6 +7,6 @@ struct Junction: AsyncParsableCommand {
         abstract: "Service networking for Kubernetes-style clusters: API server, proxy, DNS and a simulated cluster.",
         subcommands: [
             ControlPlaneCommand.self, UpCommand.self, DownCommand.self, StatusCommand.self, ExecCommand.self,
-            NodeCommand.self, ProxyCommand.self, EchoServerCommand.self, BenchCommand.self,
+            NodeCommand.self, ProxyCommand.self, EchoServerCommand.self, BenchCommand.self, DNSCommand.self,
         ])
 }

@@ -19,6 +19,9 @@ public actor NFTablesProxy {
         public var masqueradeAll = false
         public var minSyncInterval: Duration = .milliseconds(100)
         public var syncPeriod: Duration = .seconds(30)
+        /// kube-proxy's `--healthz-bind-address` (nil: no health server).
+        public var healthzHost: String? = "0.0.0.0"
+        public var healthzPort = 10256
         public init(nodeName: String, nodeIPs: [IPAddress], clusterCIDRs: [CIDR]) {
             self.nodeName = nodeName
             self.nodeIPs = nodeIPs
@@ -31,6 +34,7 @@ public actor NFTablesProxy {
     let runner: any NFTablesExecuting
     let logger: Logger
     let builder: NFTRuleBuilder
+    public let health: HealthServer
     var state: ProxyState
     var scheduler: SyncScheduler<ContinuousClock.Instant>
     var ruleset: NFTProxyRuleset?
@@ -43,6 +47,7 @@ public actor NFTablesProxy {
         self.api = api
         self.runner = runner
         self.logger = logger
+        health = HealthServer(logger: logger)
         builder = NFTRuleBuilder(config: NFTProxyConfig(
             family: .ipv4, nodeName: config.nodeName, nodeIPs: config.nodeIPs, clusterCIDRs: config.clusterCIDRs,
             masqueradeAll: config.masqueradeAll))
@@ -65,6 +70,14 @@ public actor NFTablesProxy {
     public var isHealthy: Bool { !scheduler.isStale(at: .now, limit: config.syncPeriod * 2) }
 
     public func run() async {
+        if let host = config.healthzHost {
+            do {
+                _ = try await health.start(host: host, port: config.healthzPort)
+            } catch {
+                logger.warning("cannot start the health server", metadata: ["error": "\(error)"])
+            }
+        }
+        defer { Task { await health.shutdown() } }
         let services = Reflector(client: api, path: "/api/v1/services", logger: logger,
                                  onChange: { p, c in await self.serviceChanged(p, c) }, onSynced: { await self.listed("services") })
         let slices = Reflector(client: api, path: "/apis/discovery.k8s.io/v1/endpointslices", logger: logger,
@@ -82,6 +95,7 @@ public actor NFTablesProxy {
                 try? await Task.sleep(for: .milliseconds(20))
                 continue
             }
+            health.update(healthy: isHealthy, synced: false)
             switch scheduler.decide(at: .now) {
             case .wait(let until):
                 // Wake up at least every 50 ms to notice new requests.
@@ -89,6 +103,13 @@ public actor NFTablesProxy {
                 try? await Task.sleep(for: max(delay, .milliseconds(1)))
             case .run(let kind):
                 sync(kind)
+                if let snapshot = state.snapshots[.ipv4] {
+                    var ports: [Int: (namespace: String, name: String, localEndpoints: Int)] = [:]
+                    for (port, h) in snapshot.healthChecks {
+                        ports[port] = (h.service.namespace, h.service.name, h.localEndpoints)
+                    }
+                    await health.syncServices(ports)
+                }
             }
         }
     }
@@ -117,6 +138,7 @@ public actor NFTablesProxy {
             try runner.run(transaction.rendered())
             syncCount += 1
             lastError = nil
+            health.update(healthy: true, synced: true)
             scheduler.finished(kind, succeeded: true, at: .now)
             logger.debug("synced", metadata: ["kind": "\(kind)", "ms": "\(start.duration(to: .now))"])
         } catch {

@@ -1,0 +1,95 @@
+import ArgumentParser
+import DNSCore
+import DNSServer
+import Foundation
+import KubeClient
+import Logging
+
+/// `junction dns`: the cluster DNS responder (issue 5), deployed behind Service `kube-system/kube-dns`.
+struct DNSCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dns",
+        abstract: "Serve cluster DNS (Kubernetes DNS specification 1.1.0) from the API, forwarding other names.")
+
+    @Option(help: "Kubeconfig of the API server to watch.")
+    var kubeconfig: String
+
+    @Option(help: "Address for UDP and TCP, HOST:PORT (port 0 picks a free port).")
+    var listen = "0.0.0.0:53"
+
+    @Option(help: "The cluster domain answered with authority.")
+    var clusterDomain = "cluster.local"
+
+    @Option(name: .customLong("upstream"),
+            help: "Resolver for other names, HOST:PORT (repeatable; default: the nameservers of /etc/resolv.conf).")
+    var upstreams: [String] = []
+
+    @Option(help: "TTL of positive answers, in seconds.")
+    var ttl: UInt32 = 30
+
+    @Option(help: "Pod records: insecure (any dashed IP), verified (existing pods only) or disabled.")
+    var pods = "insecure"
+
+    @Option(help: "Serve /health and /ready over HTTP here, HOST:PORT; empty disables.")
+    var healthBind = "127.0.0.1:8080"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard Self.hostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
+        guard healthBind.isEmpty || Self.hostPort(healthBind) != nil else {
+            throw ValidationError("--health-bind must be HOST:PORT, got \(healthBind)")
+        }
+        guard DNSName(clusterDomain) != nil else { throw ValidationError("invalid --cluster-domain \(clusterDomain)") }
+        guard PodRecordMode(rawValue: pods) != nil else {
+            throw ValidationError("--pods must be insecure, verified or disabled, got \(pods)")
+        }
+        for upstream in upstreams where DNSUpstream.parse(upstream) == nil {
+            throw ValidationError("--upstream must be IP:PORT, got \(upstream)")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    /// `HOST:PORT`, with `[v6]:port` accepted.
+    static func hostPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        return (String(text[..<colon]).trimmingCharacters(in: ["[", "]"]), port)
+    }
+
+    func run() async throws {
+        var configured = Logger(label: "junction.dns")
+        configured.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let logger = configured
+        guard let (host, port) = Self.hostPort(listen), let zone = DNSName(clusterDomain),
+            let podMode = PodRecordMode(rawValue: pods)
+        else { return }
+        var addresses = upstreams.compactMap(DNSUpstream.parse)
+        if upstreams.isEmpty {
+            let text = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
+            addresses = ResolvConf.nameservers(in: text)
+        }
+        if addresses.isEmpty { logger.warning("no upstream resolvers: names outside the cluster get SERVFAIL") }
+        let config = ClusterDNSServerConfig(
+            host: host, port: port, zone: zone, podMode: podMode, resolver: ClusterResolverConfig(ttl: ttl),
+            upstreams: addresses)
+        let client = try KubeClient(config: KubeConfig.load(path: kubeconfig))
+        let server = ClusterDNSServer(config: config, logger: logger)
+        let health = healthBind.isEmpty ? nil : Self.hostPort(healthBind)
+        try await withSignalCancellation {
+            try await withThrowingDiscardingTaskGroup { group in
+                if let health {
+                    group.addTask {
+                        try await DNSHealthEndpoint.serve(
+                            host: health.host, port: health.port, isReady: { server.isReady },
+                            onBound: { logger.info("health endpoint listening", metadata: ["port": "\($0)"]) })
+                    }
+                }
+                group.addTask { try await server.run(client: client) }
+            }
+        }
+        try? await client.shutdown()
+    }
+}
