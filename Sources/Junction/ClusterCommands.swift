@@ -193,6 +193,7 @@ struct NodeCommand: AsyncParsableCommand {
             nodeName: nodeName, clusterPrefix: clusterPrefix, podCIDR: podCIDR, internalIP: internalIP, stateDir: stateDir,
             logDir: logDir, junctionBinary: junctionBinaryPath(), api: try KubeConfig.load(path: kubeconfig))
         config.clusterDNS = clusterDNS
+        config.kubeconfigPath = kubeconfig
         let agent = try NodeAgent(config: config, logger: logger)
         try await withSignalCancellation { try await agent.run() }
     }

@@ -24,6 +24,9 @@ struct DNSCommand: AsyncParsableCommand {
             help: "Resolver for other names, HOST:PORT (repeatable; default: the nameservers of /etc/resolv.conf).")
     var upstreams: [String] = []
 
+    @Flag(help: "Forward nothing (names outside the cluster get SERVFAIL): for closed worlds like the simulation.")
+    var noForward = false
+
     @Option(help: "TTL of positive answers, in seconds.")
     var ttl: UInt32 = 30
 
@@ -67,7 +70,7 @@ struct DNSCommand: AsyncParsableCommand {
             let podMode = PodRecordMode(rawValue: pods)
         else { return }
         var addresses = upstreams.compactMap(DNSUpstream.parse)
-        if upstreams.isEmpty {
+        if upstreams.isEmpty && !noForward {
             let text = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
             addresses = ResolvConf.nameservers(in: text)
         }

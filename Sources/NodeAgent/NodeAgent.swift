@@ -18,6 +18,8 @@ public struct NodeAgentConfig: Sendable {
     /// The `junction` binary, run for the built-in image `junction/echo`.
     public var junctionBinary: String
     public var api: KubeConfig
+    /// The kubeconfig file the agent uses; cluster add-ons it runs (the `junction/dns` image) get it too.
+    public var kubeconfigPath: String?
     public var clusterDNS = "10.96.0.10"
     public var clusterDomain = "cluster.local"
     public var bridge = "cbr0"

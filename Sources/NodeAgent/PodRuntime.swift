@@ -69,6 +69,13 @@ struct PodRuntime {
             }
             return argv + args
         }
+        if image.hasPrefix("junction/dns") && command.isEmpty, let kubeconfig = config.kubeconfigPath {
+            // The cluster DNS add-on: Junction's responder, watching the API with the node's credentials. The
+            // simulation is a closed world, so it forwards nowhere unless the pod's args name an upstream.
+            let forward = args.contains { $0.hasPrefix("--upstream") } ? [] : ["--no-forward"]
+            return [config.junctionBinary, "dns", "--kubeconfig", kubeconfig, "--listen", "0.0.0.0:53",
+                    "--cluster-domain", config.clusterDomain] + forward + args
+        }
         if !command.isEmpty { return command + args }
         if !args.isEmpty { return args }
         return nil

@@ -36,6 +36,8 @@ public struct Cluster: Sendable {
         public var podEvictionTimeout: Double = 10
         /// Reuse an existing control plane instead of starting one.
         public var existingKubeconfig: String?
+        /// Run the cluster DNS (two `junction/dns` replicas behind kube-system/kube-dns at 10.96.0.10).
+        public var clusterDNS = true
         public init() {}
     }
 
@@ -59,6 +61,7 @@ public struct Cluster: Sendable {
         }
         let api = try KubeClient(config: adminConfig)
         defer { Task { try? await api.shutdown() } }
+        if options.clusterDNS { try await deployClusterDNS(api) }
         try await waitUntil("\(topology.nodes) nodes Ready", timeout: 30) {
             let nodes = try await api.json(.GET, "/api/v1/nodes")
             let ready = (nodes["items"]?.arrayValue ?? []).filter { node in
@@ -172,6 +175,35 @@ public struct Cluster: Sendable {
             "--internal-ip", t.nodeIP(n), "--state-dir", stateDir + "/nodes/\(t.nodeName(n))", "--log-dir", logDir,
             "--kubeconfig", stateDir + "/node-kubeconfig",
         ])
+    }
+
+    /// The cluster DNS add-on, as kubeadm and kind install it: Service `kube-system/kube-dns` at the service
+    /// CIDR's tenth address (UDP and TCP 53) and a Deployment of two replicas behind it.
+    func deployClusterDNS(_ api: KubeClient) async throws {
+        let labels: JSONValue = ["k8s-app": "kube-dns"]
+        let service: JSONValue = [
+            "metadata": ["name": "kube-dns", "namespace": "kube-system",
+                         "labels": ["k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "CoreDNS"]],
+            "spec": ["selector": labels, "clusterIP": "10.96.0.10",
+                     "ports": [["name": "dns", "port": 53, "protocol": "UDP"], ["name": "dns-tcp", "port": 53, "protocol": "TCP"]]],
+        ]
+        let deployment: JSONValue = [
+            "metadata": ["name": "coredns", "namespace": "kube-system", "labels": labels],
+            "spec": ["replicas": 2, "selector": ["matchLabels": labels],
+                     "template": ["metadata": ["labels": labels],
+                                  "spec": ["dnsPolicy": "Default",
+                                           "containers": [["name": "dns", "image": "junction/dns",
+                                                           "ports": [["name": "dns", "containerPort": 53, "protocol": "UDP"],
+                                                                     ["name": "dns-tcp", "containerPort": 53, "protocol": "TCP"]],
+                                                           "readinessProbe": ["tcpSocket": ["port": 53], "periodSeconds": 1]]]]]],
+        ]
+        for (path, body) in [("/api/v1/namespaces/kube-system/services", service),
+                             ("/apis/apps/v1/namespaces/kube-system/deployments", deployment)] {
+            let r = try await api.raw(.POST, path, body: JSONWriter.bytes(body))
+            guard r.code == 201 || r.code == 409 else {
+                throw AgentFailure("cluster DNS: HTTP \(r.code) \(String(decoding: r.body, as: UTF8.self))")
+            }
+        }
     }
 
     /// The node's service proxy, in the node's namespace (its nftables table is that namespace's alone).
