@@ -67,14 +67,14 @@ final class RunningDNSServer: Sendable {
 
     /// One query over UDP through a plain socket; nil when nothing came back in time.
     func udp(_ name: String, _ type: DNSType, edns: EDNS? = nil, id: UInt16 = 0x1234,
-             timeoutMs: Int = 1000) async throws -> DNSMessage? {
+             timeoutMs: Int = 5000) async throws -> DNSMessage? {
         guard let qname = DNSName(name) else { throw TestFailure("bad name \(name)") }
         let query = DNSMessage.query(id: id, name: qname, type: type, edns: edns).encode()
         guard let bytes = try await rawUDP(query, timeoutMs: timeoutMs) else { return nil }
         return try DNSMessage(decoding: bytes)
     }
 
-    func rawUDP(_ packet: [UInt8], timeoutMs: Int = 1000) async throws -> [UInt8]? {
+    func rawUDP(_ packet: [UInt8], timeoutMs: Int = 5000) async throws -> [UInt8]? {
         let port = self.port
         return try await offload { try udpExchange(packet, port: port, timeoutMs: timeoutMs) }
     }
