@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: a simulated 3-node cluster (network namespaces, real processes) with the sample services, shown
-# working with the stock kubectl and real packets. Takes the cluster down again unless --keep is given.
+# working with the stock kubectl and real packets: pod to pod, by Service name through the cluster DNS and the
+# nftables proxy, NodePort and LoadBalancer from outside. Takes the cluster down again unless --keep is given.
 # Everything lives in namespaces named demo-*; the host's own network is never touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,18 @@ for ip in $(kubectl get pods -l app=web -o jsonpath='{.items[*].status.podIP}');
   echo "\$ junction exec $caller -- curl -s http://$ip:8080/text"
   $junction exec --name $name "$caller" -- curl -s -m 3 "http://$ip:8080/text"
 done
+echo
+echo "Through the Service by name (cluster DNS at 10.96.0.10, then the node's nftables proxy):"
+echo "\$ junction exec $caller -- getent hosts web"
+$junction exec --name $name "$caller" -- getent hosts web
+for _ in 1 2 3; do $junction exec --name $name "$caller" -- curl -s -m 3 http://web/text; done
+echo
+echo "From outside the cluster (the client namespace on the underlay): NodePort on each node, then the LoadBalancer IP:"
+for ip in 172.18.0.2 172.18.0.3 172.18.0.4; do
+  echo "\$ curl http://$ip:30080/text"; $junction exec --name $name client -- curl -s -m 3 "http://$ip:30080/text"
+done
+lb=$(kubectl get svc web-lb -o jsonpath='{.status.loadBalancer.ingress[0].ip}')
+echo "\$ curl http://$lb/text"; $junction exec --name $name client -- curl -s -m 3 "http://$lb/text"
 echo
 k logs "$caller" --tail=3
 if $keep; then
