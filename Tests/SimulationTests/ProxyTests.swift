@@ -109,3 +109,57 @@ struct ProxyTests {
         }
     }
 }
+
+extension ProxyTests {
+    @Test("externalTrafficPolicy Local: the client's address is preserved, only the node with an endpoint answers, health checks say which")
+    func externalTrafficPolicyLocal() async throws {
+        try await withCluster(nodes: 3) { c in try await Self.externalTrafficPolicyLocal(c) }
+    }
+
+    static func externalTrafficPolicyLocal(_ c: SimulatedCluster) async throws {
+        try c.kubectl("apply", "-f", "-", stdin: """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: local, labels: {app: local}}
+            spec:
+              containers:
+              - name: echo
+                image: junction/echo
+                ports: [{name: http, containerPort: 8080}]
+                readinessProbe: {tcpSocket: {port: http}, periodSeconds: 1}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: local}
+            spec:
+              type: LoadBalancer
+              externalTrafficPolicy: Local
+              selector: {app: local}
+              ports: [{port: 80, targetPort: http, nodePort: 30090}]
+            """)
+        try await c.eventually("pod ready", timeout: 30) {
+            isReady(try await c.client().json(.GET, "/api/v1/namespaces/default/pods/local"))
+        }
+        let pod = try await c.client().json(.GET, "/api/v1/namespaces/default/pods/local")
+        let home = try #require(pod.value(at: ["spec", "nodeName"])?.stringValue)
+        let svc = try await c.client().json(.GET, "/api/v1/namespaces/default/services/local")
+        let hc = try #require(svc.value(at: ["spec", "healthCheckNodePort"])?.intValue)
+        let clientIP = "172.18.0.250"
+        for n in 1...3 {
+            let ip = "172.18.0.\(n + 1)"
+            let isHome = "node-\(n)" == home
+            try await c.eventually("health check on node-\(n)", timeout: 20) {
+                let r = try c.exec("client", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "2", "http://\(ip):\(hc)/"])
+                return r.out == (isHome ? "200" : "503")
+            }
+            let r = try c.exec("client", ["curl", "-s", "-m", "2", "http://\(ip):30090/"])
+            if isHome {
+                #expect(r.code == 0, "NodePort on the endpoint's node: \(r.err)")
+                // No masquerade: the pod sees the external client's own address.
+                #expect(try JSONParser.parse(r.out)["client"]?.stringValue?.hasPrefix(clientIP + ":") == true)
+            } else {
+                #expect(r.code != 0, "node-\(n) has no local endpoint and must not answer")
+            }
+        }
+    }
+}
