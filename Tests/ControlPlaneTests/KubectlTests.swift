@@ -203,16 +203,17 @@ struct KubectlTests {
             if watcher.isRunning { watcher.terminate() }
             watcher.waitUntilExit()
         }
-        let buffer = LockedBuffer()
-        pipe.fileHandleForReading.readabilityHandler = { h in buffer.append(h.availableData) }
-        try await cp.eventually("initial rows") { buffer.text.contains("web") && buffer.text.contains("kubernetes") }
+        let buffer = Locked(Data())
+        let text = { String(decoding: buffer.withLock { $0 }, as: UTF8.self) }
+        pipe.fileHandleForReading.readabilityHandler = { h in let d = h.availableData; buffer.withLock { $0.append(d) } }
+        try await cp.eventually("initial rows") { text().contains("web") && text().contains("kubernetes") }
         try cp.kubectl("label", "svc", "web", "x=y")
         try cp.kubectl("create", "service", "nodeport", "later", "--tcp=81:8080")
         try await cp.eventually("the new service in the watch") {
-            buffer.text.contains("later") && buffer.text.contains("NodePort")
+            text().contains("later") && text().contains("NodePort")
         }
         // The first list rows appear once, not twice (the watch starts from the list's resourceVersion).
-        #expect(buffer.text.components(separatedBy: "kubernetes ").count - 1 == 1)
+        #expect(text().components(separatedBy: "kubernetes ").count - 1 == 1)
         pipe.fileHandleForReading.readabilityHandler = nil
     }
 
@@ -248,11 +249,4 @@ struct KubectlTests {
         #expect(u.code != 0)
         #expect(u.err.contains("unknown field \"spec.prots\""))
     }
-}
-
-final class LockedBuffer: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func append(_ d: Data) { lock.withLock { data.append(d) } }
-    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
 }

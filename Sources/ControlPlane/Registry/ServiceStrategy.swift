@@ -13,8 +13,8 @@ struct ServiceStrategy: ResourceStrategy {
 
     func prepareForCreate(_ object: inout JSONValue) {
         defaults(&object)
-        let type = object.value(at: ["spec", "type"])?.stringValue
-        object["status"] = type == "LoadBalancer" ? ["loadBalancer": .object([:])] : ["loadBalancer": .object([:])]
+        // Clients cannot set status on create; LoadBalancer ingress is filled in at admission.
+        object["status"] = ["loadBalancer": .object([:])]
     }
 
     func prepareForUpdate(_ object: inout JSONValue, old: JSONValue) {

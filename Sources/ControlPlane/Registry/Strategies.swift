@@ -74,15 +74,8 @@ struct PodStrategy: ResourceStrategy {
 
     func prepareForCreate(_ object: inout JSONValue) {
         PodDefaults.apply(to: &object, at: ["spec"])
-        let nodeName = object.value(at: ["spec", "nodeName"])?.stringValue
+        // The scheduler (or a binding) sets PodScheduled; a new pod starts with no conditions.
         object["status"] = ["phase": "Pending", "qosClass": "BestEffort"]
-        if nodeName == nil {
-            object.setValue(
-                [["type": "PodScheduled", "status": "False", "reason": "Unschedulable", "lastProbeTime": .null,
-                  "lastTransitionTime": .string(Registry.timestamp()), "message": "waiting for a schedulable node"]],
-                at: ["status", "conditions"])
-            object.setValue(nil, at: ["status", "conditions"])
-        }
     }
 
     func prepareForUpdate(_ object: inout JSONValue, old: JSONValue) {
