@@ -52,6 +52,8 @@ struct UpCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...50).contains(nodes) else { throw ValidationError("--nodes must be 1-50") }
         guard ["nftables", "userspace"].contains(proxyMode) else { throw ValidationError("--proxy-mode is nftables or userspace") }
+        // Refuse rather than bring up a cluster whose Services silently go nowhere.
+        guard proxyMode == "nftables" else { throw ValidationError("--proxy-mode userspace is not implemented yet; use nftables") }
     }
 
     func run() async throws {
