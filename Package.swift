@@ -85,10 +85,13 @@ let package = Package(
         // libnftables, in process: the nftables proxy's only way to the kernel.
         .systemLibrary(name: "CNFTables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
         .target(name: "NFTablesRunner", dependencies: ["CNFTables"], swiftSettings: strict),
+        // libnl-nf-3: the conntrack table over netfilter netlink (stale UDP flows are deleted after syncs).
+        .systemLibrary(name: "CConntrack", pkgConfig: "libnl-nf-3.0", providers: [.apt(["libnl-nf-3-dev"])]),
+        .target(name: "Conntrack", dependencies: ["CConntrack", "KubeModel"], swiftSettings: strict),
         // The proxy daemons: reflectors → trackers → snapshot → scheduler → nftables.
         .target(
             name: "ServiceProxy",
-            dependencies: ["ProxyCore", "NFTRules", "NFTablesRunner", "KubeClient", "KubeModel",
+            dependencies: ["ProxyCore", "NFTRules", "NFTablesRunner", "Conntrack", "KubeClient", "KubeModel",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "NIOCore", package: "swift-nio"),
@@ -182,7 +185,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink"], swiftSettings: strict),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "Conntrack", "KubeModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SimulationTests", dependencies: ["KubeClient", "KubeModel", "TestSupport"], swiftSettings: strict),
     ]
 )

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libsqlite3-dev libnl-3-dev libnl-route-3-dev libnftables-dev nftables iproute2 iputils-ping procps curl pkg-config)
+packages=(libsqlite3-dev libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libnftables-dev nftables iproute2 iputils-ping procps curl pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
