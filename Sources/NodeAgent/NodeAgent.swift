@@ -52,6 +52,8 @@ public actor NodeAgent {
     /// The latest object of each pod bound to this node, by UID, from the watch.
     var desired: [String: JSONValue] = [:]
     var lastStatus: [String: JSONValue] = [:]
+    /// Pods whose preStop exec hooks are still running.
+    var preStopRunning: Set<String> = []
 
     public init(config: NodeAgentConfig, logger: Logger) throws {
         self.config = config
@@ -223,7 +225,16 @@ public actor NodeAgent {
         if pod.value(at: ["metadata", "deletionTimestamp"]) != nil {
             let grace = Double(pod.value(at: ["metadata", "deletionGracePeriodSeconds"])?.intValue ?? 30)
             if rt.terminatingSince == nil {
-                rt.terminatingSince = Date()
+                // As the kubelet: preStop hooks first (their time counts against the grace period), then SIGTERM.
+                let now = Date()
+                rt.terminatingSince = now
+                let hooks = grace > 0 ? rt.preStopHooks : (sleep: 0, exec: [])
+                if hooks.sleep > 0 { rt.preStopUntil = now.addingTimeInterval(min(hooks.sleep, grace)) }
+                if !hooks.exec.isEmpty { runPreStopExec(uid: uid, commands: hooks.exec, sandbox: rt.sandbox, timeout: grace) }
+            }
+            let hooksDone = (rt.preStopUntil.map { Date() >= $0 } ?? true) && !preStopRunning.contains(uid)
+            if !rt.signalled && hooksDone {
+                rt.signalled = true
                 rt.stopAll(grace: grace)
             }
             rt.reapAll()
@@ -247,6 +258,20 @@ public actor NodeAgent {
         pods[uid] = rt
         try await postStatus(rt)
     }
+
+    /// Runs a pod's preStop exec hooks inside its namespaces, off the actor; SIGTERM waits for them.
+    func runPreStopExec(uid: String, commands: [[String]], sandbox: ExecSandbox, timeout: Double) {
+        preStopRunning.insert(uid)
+        Task.detached { [logger] in
+            for command in commands {
+                let ok = await Prober.exec(command, sandbox: sandbox, timeout: timeout)
+                if !ok { logger.info("preStop hook failed", metadata: ["pod": "\(uid)", "command": "\(command)"]) }
+            }
+            await self.preStopFinished(uid)
+        }
+    }
+
+    func preStopFinished(_ uid: String) { preStopRunning.remove(uid) }
 
     func forceDelete(_ pod: JSONValue) async throws {
         let path = "/api/v1/namespaces/\(meta(pod, "namespace"))/pods/\(meta(pod, "name"))"

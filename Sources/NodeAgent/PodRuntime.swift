@@ -38,6 +38,10 @@ struct PodRuntime {
     var containers: [ContainerRuntime] = []
     var startTime = Date()
     var terminatingSince: Date?
+    /// Whether SIGTERM has gone out (after the preStop hooks, as the kubelet does).
+    var signalled = false
+    /// When the preStop sleep hooks end; exec hooks are tracked by the agent.
+    var preStopUntil: Date?
 
     init(uid: String, namespace: String, name: String, pod: JSONValue, netns: String, ip: String, hostVeth: String,
          dir: String, logDir: String) {
@@ -53,7 +57,24 @@ struct PodRuntime {
         containers = (pod.value(at: ["spec", "containers"])?.arrayValue ?? []).map { ContainerRuntime(spec: $0) }
     }
 
+    var sandbox: ExecSandbox {
+        ExecSandbox(netns: netns, hostname: name, resolvConf: dir + "/resolv.conf", hosts: dir + "/hosts")
+    }
+
     var restartPolicy: String { pod.value(at: ["spec", "restartPolicy"])?.stringValue ?? "Always" }
+
+    /// The containers' preStop hooks that run before SIGTERM: `sleep` (the seconds to wait) and `exec` commands.
+    /// httpGet hooks are not run (noted in docs/features.md).
+    var preStopHooks: (sleep: Double, exec: [[String]]) {
+        var sleep = 0.0
+        var exec: [[String]] = []
+        for c in containers where c.pid != nil {
+            guard let hook = c.spec.value(at: ["lifecycle", "preStop"]) else { continue }
+            if let s = hook.value(at: ["sleep", "seconds"])?.intValue { sleep = max(sleep, Double(s)) }
+            if let cmd = hook.value(at: ["exec", "command"])?.arrayValue?.compactMap(\.stringValue), !cmd.isEmpty { exec.append(cmd) }
+        }
+        return (sleep, exec)
+    }
     var allExited: Bool { containers.allSatisfy { $0.pid == nil } }
 
     /// The command a container runs: the built-in echo image maps to `junction echo-server`; any other image runs
@@ -160,7 +181,7 @@ struct PodRuntime {
             let c = containers[i]
             if let probe = c.spec["readinessProbe"], Prober.due(probe, last: c.lastReadinessProbe, started: started, now: now) {
                 containers[i].lastReadinessProbe = now
-                let ok = await Prober.run(probe, podIP: ip, netns: netns, container: c.spec)
+                let ok = await Prober.run(probe, podIP: ip, sandbox: sandbox, container: c.spec)
                 if ok {
                     containers[i].readinessSuccesses += 1
                     containers[i].readinessFailures = 0
@@ -173,7 +194,7 @@ struct PodRuntime {
             }
             if let probe = c.spec["livenessProbe"], Prober.due(probe, last: c.lastLivenessProbe, started: started, now: now) {
                 containers[i].lastLivenessProbe = now
-                if await Prober.run(probe, podIP: ip, netns: netns, container: c.spec) {
+                if await Prober.run(probe, podIP: ip, sandbox: sandbox, container: c.spec) {
                     containers[i].livenessFailures = 0
                 } else {
                     containers[i].livenessFailures += 1

@@ -3,6 +3,14 @@ import KubeModel
 
 /// Readiness and liveness probes, as the kubelet runs them: httpGet (2xx/3xx is success) and tcpSocket against
 /// the pod IP from the node's namespace, exec inside the pod's namespace (exit 0 is success).
+/// What an exec probe or hook runs in: the pod's network namespace, hostname, resolv.conf and hosts.
+struct ExecSandbox: Sendable {
+    var netns: String
+    var hostname: String
+    var resolvConf: String
+    var hosts: String
+}
+
 enum Prober {
     static func due(_ probe: JSONValue, last: Date, started: Date, now: Date) -> Bool {
         let initial = Double(probe["initialDelaySeconds"]?.intValue ?? 0)
@@ -19,7 +27,8 @@ enum Prober {
         }
     }
 
-    static func run(_ probe: JSONValue, podIP: String, netns: String, container: JSONValue) async -> Bool {
+    /// `sandbox` is where exec probes run: the pod's namespace, hostname and resolver files, as in the container.
+    static func run(_ probe: JSONValue, podIP: String, sandbox: ExecSandbox, container: JSONValue) async -> Bool {
         let timeout = Double(probe["timeoutSeconds"]?.intValue ?? 1)
         if let http = probe["httpGet"], let port = port(http["port"], container: container) {
             let path = http["path"]?.stringValue ?? "/"
@@ -31,9 +40,14 @@ enum Prober {
             return await blocking { connectTCP(host: host, port: port, timeout: timeout).map { close($0); return true } ?? false }
         }
         if let command = probe.value(at: ["exec", "command"])?.arrayValue?.compactMap(\.stringValue), !command.isEmpty {
-            return await blocking { execInPod(command, netns: netns, timeout: timeout) }
+            return await blocking { execInPod(command, sandbox: sandbox, timeout: timeout) }
         }
         return false
+    }
+
+    /// A command inside the pod's namespaces (preStop exec hooks); true on exit 0 within the timeout.
+    static func exec(_ command: [String], sandbox: ExecSandbox, timeout: Double) async -> Bool {
+        await blocking { execInPod(command, sandbox: sandbox, timeout: timeout) }
     }
 
     private static func blocking(_ work: @escaping @Sendable () -> Bool) async -> Bool {
@@ -98,10 +112,10 @@ enum Prober {
         return (200..<400).contains(code)
     }
 
-    static func execInPod(_ command: [String], netns: String, timeout: Double) -> Bool {
+    static func execInPod(_ command: [String], sandbox: ExecSandbox, timeout: Double) -> Bool {
         let launch = ContainerLaunch(argv: command, env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-                                     workdir: nil, netnsPath: "/run/netns/\(netns)", resolvConf: "/etc/resolv.conf",
-                                     hosts: "/etc/hosts", hostname: "probe", logPath: "/dev/null")
+                                     workdir: nil, netnsPath: "/run/netns/\(sandbox.netns)", resolvConf: sandbox.resolvConf,
+                                     hosts: sandbox.hosts, hostname: sandbox.hostname, logPath: "/dev/null")
         guard let pid = try? ContainerProcess.spawn(launch) else { return false }
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {

@@ -1,3 +1,4 @@
+import Conntrack
 import Foundation
 import KubeClient
 import KubeModel
@@ -6,22 +7,37 @@ import NFTablesRunner
 import NFTRules
 import ProxyCore
 
-/// The nftables proxy of one node: Services and EndpointSlices from the API (reflectors) feed the change
-/// trackers; a scheduler decides when to sync; each sync is one atomic libnftables transaction — incremental
-/// (only changed services' chains and map elements) or full (every object re-declared and refilled, which also
-/// repairs drift). Nothing is programmed before both collections are listed, so a restarted proxy never replaces
-/// working rules with an empty table.
+/// The nftables proxy of one node: Services, EndpointSlices and the node's own Node object from the API
+/// (reflectors) feed the change trackers; a scheduler decides when to sync; each sync is one atomic libnftables
+/// transaction per IP family — incremental (only changed services' chains and map elements) or full (every object
+/// re-declared and refilled, which also repairs drift). Nothing is programmed before all collections are listed, so
+/// a restarted proxy never replaces working rules with an empty table. After each successful sync, UDP conntrack
+/// entries that point at endpoints that no longer serve are deleted.
 public actor NFTablesProxy {
     public struct Config: Sendable {
         public var nodeName: String
         public var nodeIPs: [IPAddress]
         public var clusterCIDRs: [CIDR]
+        /// Families to program: IPv4 (table `ip junction`) and/or IPv6 (`ip6 junction`).
+        public var families: [IPFamily] = [.ipv4]
+        /// `--nodeport-addresses` CIDRs (empty: every local address, as upstream's empty list).
+        public var nodePortCIDRs: [CIDR] = []
+        public var localhostNodePorts = false
         public var masqueradeAll = false
+        public var masqueradeBit = 14
+        public var serviceCIDRs: [CIDR] = []
         public var minSyncInterval: Duration = .milliseconds(100)
         public var syncPeriod: Duration = .seconds(30)
         /// kube-proxy's `--healthz-bind-address` (nil: no health server).
         public var healthzHost: String? = "0.0.0.0"
         public var healthzPort = 10256
+        /// kube-proxy's `--metrics-bind-address` (nil: no metrics server).
+        public var metricsHost: String? = "127.0.0.1"
+        public var metricsPort = 10249
+        /// Delete stale UDP conntrack entries after syncs.
+        public var conntrackCleanup = true
+        /// Fault injection for tests: while this file exists, every transaction carries a command the kernel rejects.
+        public var failSyncsWhileExists: String?
         public init(nodeName: String, nodeIPs: [IPAddress], clusterCIDRs: [CIDR]) {
             self.nodeName = nodeName
             self.nodeIPs = nodeIPs
@@ -29,16 +45,27 @@ public actor NFTablesProxy {
         }
     }
 
+    /// One family's rules: its builder and what the kernel holds after the last successful sync.
+    struct FamilyRules {
+        let builder: NFTRuleBuilder
+        var ruleset: NFTProxyRuleset?
+        var tableSpec: String { "\(builder.config.nftFamily.rawValue) \(builder.config.tableName)" }
+    }
+
     let config: Config
     let api: KubeClient
     let runner: any NFTablesExecuting
     let logger: Logger
-    let builder: NFTRuleBuilder
+    public let metrics: ProxyMetrics
     public let health: HealthServer
     var state: ProxyState
+    var families: [IPFamily: FamilyRules] = [:]
     var scheduler: SyncScheduler<ContinuousClock.Instant>
-    var ruleset: NFTProxyRuleset?
     var synced: Set<String> = []
+    var nodeZone: String?
+    /// Trigger times (`endpoints.kubernetes.io/last-change-trigger-time`) of slice changes not yet in the kernel.
+    var pendingTriggers: [Date] = []
+    var conntrack: ConntrackTable?
     public private(set) var syncCount = 0
     public private(set) var lastError: String?
 
@@ -47,21 +74,53 @@ public actor NFTablesProxy {
         self.api = api
         self.runner = runner
         self.logger = logger
-        health = HealthServer(logger: logger)
-        builder = NFTRuleBuilder(config: NFTProxyConfig(
-            family: .ipv4, nodeName: config.nodeName, nodeIPs: config.nodeIPs, clusterCIDRs: config.clusterCIDRs,
-            masqueradeAll: config.masqueradeAll))
-        state = ProxyState(nodeName: config.nodeName)
+        metrics = ProxyMetrics(families: config.families)
+        health = HealthServer(logger: logger, metrics: metrics)
+        for family in config.families {
+            families[family] = FamilyRules(builder: NFTRuleBuilder(config: NFTProxyConfig(
+                family: family, nodeName: config.nodeName, nodeIPs: config.nodeIPs,
+                nodePortAddresses: NodePortAddresses.select(cidrs: config.nodePortCIDRs, from: config.nodeIPs),
+                localhostNodePorts: config.localhostNodePorts, clusterCIDRs: config.clusterCIDRs,
+                masqueradeAll: config.masqueradeAll, masqueradeBit: config.masqueradeBit, serviceCIDRs: config.serviceCIDRs)))
+        }
+        state = ProxyState(nodeName: config.nodeName, families: config.families)
         scheduler = SyncScheduler(configuration: .init(
             minInterval: config.minSyncInterval, maxInterval: config.syncPeriod, fullSyncInterval: config.syncPeriod))
     }
 
     func serviceChanged(_ previous: JSONValue?, _ current: JSONValue?) {
-        if state.services.update(previous: previous, current: current) { scheduler.requestSync(at: .now) }
+        if state.services.update(previous: previous, current: current) { queue() }
+        metrics.serviceChangesTotal.increment()
     }
 
     func sliceChanged(_ previous: JSONValue?, _ current: JSONValue?) {
-        if state.endpointSlices.update(previous: previous, current: current) { scheduler.requestSync(at: .now) }
+        if let text = (current ?? previous)?.value(at: ["metadata", "annotations", "endpoints.kubernetes.io/last-change-trigger-time"])?.stringValue,
+           let at = KubeTime.parse(text) {
+            pendingTriggers.append(at)
+        }
+        if state.endpointSlices.update(previous: previous, current: current) { queue() }
+        metrics.endpointChangesTotal.increment()
+    }
+
+    /// The node's own object: its zone decides topology hints; deletion turns `/healthz` 503.
+    func nodeChanged(_ previous: JSONValue?, _ current: JSONValue?) {
+        let node = current ?? previous
+        let terminating = current == nil || current?.value(at: ["metadata", "deletionTimestamp"]) != nil
+            || (current?.value(at: ["spec", "taints"])?.arrayValue ?? []).contains { $0["key"]?.stringValue == "ToBeDeletedByClusterAutoscaler" }
+        health.update(nodeTerminating: terminating)
+        let zone = node?.value(at: ["metadata", "labels", "topology.kubernetes.io/zone"])?.stringValue
+        if current != nil, zone != nodeZone {
+            nodeZone = zone
+            state.rebuild(nodeZone: zone)
+            scheduler.requestFullSync(at: .now)
+        }
+    }
+
+    func queue() {
+        scheduler.requestSync(at: .now)
+        metrics.lastQueuedTimestamp.set(to: Date().timeIntervalSince1970)
+        metrics.serviceChangesPending.set(to: Double(state.services.pendingCount))
+        metrics.endpointChangesPending.set(to: Double(state.endpointSlices.pendingCount))
     }
 
     func listed(_ what: String) { synced.insert(what) }
@@ -77,21 +136,32 @@ public actor NFTablesProxy {
                 logger.warning("cannot start the health server", metadata: ["error": "\(error)"])
             }
         }
+        if let host = config.metricsHost {
+            do {
+                _ = try await health.startMetrics(host: host, port: config.metricsPort)
+            } catch {
+                logger.warning("cannot start the metrics server", metadata: ["error": "\(error)"])
+            }
+        }
         defer { Task { await health.shutdown() } }
         let services = Reflector(client: api, path: "/api/v1/services", logger: logger,
                                  onChange: { p, c in await self.serviceChanged(p, c) }, onSynced: { await self.listed("services") })
         let slices = Reflector(client: api, path: "/apis/discovery.k8s.io/v1/endpointslices", logger: logger,
                                onChange: { p, c in await self.sliceChanged(p, c) }, onSynced: { await self.listed("endpointslices") })
+        let node = Reflector(client: api, path: "/api/v1/nodes", query: "fieldSelector=metadata.name%3D\(config.nodeName)", logger: logger,
+                             onChange: { p, c in await self.nodeChanged(p, c) }, onSynced: { await self.listed("node") })
         await withDiscardingTaskGroup { group in
             group.addTask { await services.run() }
             group.addTask { await slices.run() }
+            group.addTask { await node.run() }
             group.addTask { await self.syncLoop() }
         }
     }
 
     func syncLoop() async {
         while !Task.isCancelled {
-            guard synced.count == 2 else {
+            // The Node is not waited for: a proxy must work on a node whose object it may not read.
+            guard synced.contains("services") && synced.contains("endpointslices") else {
                 try? await Task.sleep(for: .milliseconds(20))
                 continue
             }
@@ -103,13 +173,13 @@ public actor NFTablesProxy {
                 try? await Task.sleep(for: max(delay, .milliseconds(1)))
             case .run(let kind):
                 sync(kind)
-                if let snapshot = state.snapshots[.ipv4] {
-                    var ports: [Int: (namespace: String, name: String, localEndpoints: Int)] = [:]
+                var ports: [Int: (namespace: String, name: String, localEndpoints: Int)] = [:]
+                for snapshot in state.snapshots.values {
                     for (port, h) in snapshot.healthChecks {
-                        ports[port] = (h.service.namespace, h.service.name, h.localEndpoints)
+                        ports[port] = (h.service.namespace, h.service.name, h.localEndpoints + (ports[port]?.localEndpoints ?? 0))
                     }
-                    await health.syncServices(ports)
                 }
+                await health.syncServices(ports)
             }
         }
     }
@@ -118,34 +188,99 @@ public actor NFTablesProxy {
         let start = ContinuousClock.now
         scheduler.started(kind, at: start)
         let update = state.applyPendingChanges()
-        guard let snapshot = state.snapshots[.ipv4] else {
-            scheduler.finished(kind, succeeded: true, at: .now)
+        metrics.serviceChangesPending.set(to: 0)
+        metrics.endpointChangesPending.set(to: 0)
+        var failed = false
+        for family in config.families.sorted(by: { $0.rawValue < $1.rawValue }) {
+            guard let snapshot = state.snapshots[family], var rules = families[family] else { continue }
+            let full = kind == .full || rules.ruleset == nil
+            let transaction: NFTTransaction
+            var next: NFTProxyRuleset
+            if full {
+                next = rules.builder.build(snapshot, previous: rules.ruleset)
+                let existing = (try? runner.list("list table \(rules.tableSpec)")).map { NFTExistingObjects.parse(listing: $0) }
+                transaction = next.fullTransaction(existing: existing)
+            } else if let current = rules.ruleset {
+                next = current
+                transaction = rules.builder.update(&next, snapshot: snapshot, changed: update.changedPorts[family] ?? [])
+            } else {
+                continue
+            }
+            var script = transaction.rendered()
+            if let path = config.failSyncsWhileExists, FileManager.default.fileExists(atPath: path) {
+                // A command the kernel rejects at the end of the batch: everything before it is rolled back too.
+                script += "\ndelete chain \(rules.tableSpec) junction-failpoint-no-such-chain\n"
+            }
+            let familyMetrics = metrics.family(family)
+            do {
+                try runner.run(script)
+                rules.ruleset = next
+                families[family] = rules
+                familyMetrics.servicePorts.set(to: Double(snapshot.servicePorts.count))
+                var noLocal = (internal: 0, external: 0)
+                for sp in snapshot.servicePorts.values where sp.hasEndpoints {
+                    if sp.info.internalPolicyLocal && sp.localEndpoints.isEmpty { noLocal.internal += 1 }
+                    if sp.info.externalPolicyLocal && sp.info.externallyAccessible && sp.localEndpoints.isEmpty { noLocal.external += 1 }
+                }
+                familyMetrics.noLocalEndpointsInternal.set(to: Double(noLocal.internal))
+                familyMetrics.noLocalEndpointsExternal.set(to: Double(noLocal.external))
+            } catch {
+                // The kernel kept the previous rules (the transaction is atomic). The ruleset we keep is the old
+                // one; the scheduler retries with back-off and the retry is a full sync.
+                failed = true
+                lastError = error.description
+                familyMetrics.syncFailures.increment()
+                logger.warning("nftables sync failed", metadata: ["family": "\(family)", "kind": "\(kind)", "error": "\(error)"])
+            }
+        }
+        let elapsed = start.duration(to: .now)
+        scheduler.finished(kind, succeeded: !failed, at: .now)
+        if failed {
+            // Changes that did not reach the kernel are re-applied by the full retry; keep their trigger times.
+            health.update(healthy: isHealthy, synced: false)
             return
         }
-        let transaction: NFTTransaction
-        if kind == .full || ruleset == nil {
-            let built = builder.build(snapshot, previous: ruleset)
-            let existing = (try? runner.list("list table ip \(built.config.tableName)")).map { NFTExistingObjects.parse(listing: $0) }
-            transaction = built.fullTransaction(existing: existing)
-            ruleset = built
-        } else if var current = ruleset {
-            transaction = builder.update(&current, snapshot: snapshot, changed: update.changedPorts[.ipv4] ?? [])
-            ruleset = current
-        } else {
-            return
+        syncCount += 1
+        lastError = nil
+        health.update(healthy: true, synced: true)
+        for family in config.families {
+            let m = metrics.family(family)
+            m.syncDuration.record(elapsed)
+            (kind == .full ? m.fullSyncDuration : m.partialSyncDuration).record(elapsed)
+            m.lastSyncTimestamp.set(to: Date().timeIntervalSince1970)
+            for trigger in pendingTriggers {
+                m.networkProgramming.record(Duration.seconds(max(0, Date().timeIntervalSince(trigger))))
+            }
         }
+        pendingTriggers.removeAll(keepingCapacity: true)
+        logger.debug("synced", metadata: ["kind": "\(kind)", "ms": "\(elapsed)"])
+        if config.conntrackCleanup { cleanStaleUDPFlows() }
+    }
+
+    /// Deletes UDP conntrack entries whose service frontend now leads elsewhere (see `StaleUDPFlows`).
+    func cleanStaleUDPFlows() {
+        let filters = state.snapshots.mapValues { StaleUDPFlows($0, nodeIPs: config.nodeIPs) }
+        guard filters.values.contains(where: { !$0.isEmpty }) else { return }
+        let start = ContinuousClock.now
         do {
-            try runner.run(transaction.rendered())
-            syncCount += 1
-            lastError = nil
-            health.update(healthy: true, synced: true)
-            scheduler.finished(kind, succeeded: true, at: .now)
-            logger.debug("synced", metadata: ["kind": "\(kind)", "ms": "\(start.duration(to: .now))"])
+            if conntrack == nil { conntrack = try ConntrackTable() }
+            guard let table = conntrack else { return }
+            var deleted: [IPFamily: Int] = [:]
+            for flow in try table.flows(.udp) {
+                let family: IPFamily = flow.origDestination.isV4 ? .ipv4 : .ipv6
+                guard let filter = filters[family], filter.isStale(
+                    destination: flow.origDestination, destinationPort: flow.origDestinationPort,
+                    replySource: flow.replySource, replySourcePort: flow.replySourcePort)
+                else { continue }
+                try table.delete(flow)
+                deleted[family, default: 0] += 1
+                logger.debug("deleted stale UDP flow", metadata: ["flow": "\(flow)"])
+            }
+            for (family, n) in deleted { metrics.family(family).conntrackDeleted.increment(by: Int64(n)) }
         } catch {
-            // The kernel kept the previous rules (the transaction is atomic); the next sync is a full one.
-            lastError = error.description
-            logger.warning("nftables sync failed", metadata: ["kind": "\(kind)", "error": "\(error)"])
-            scheduler.finished(kind, succeeded: false, at: .now)
+            conntrack = nil
+            logger.warning("conntrack cleanup failed", metadata: ["error": "\(error)"])
         }
+        for family in config.families { metrics.family(family).conntrackDuration.record(start.duration(to: .now)) }
     }
 }

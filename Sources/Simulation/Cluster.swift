@@ -212,6 +212,8 @@ public struct Cluster: Sendable {
         try daemon(name: "proxy-\(t.nodeName(n))", netns: t.nodeNamespace(n), args: [
             "proxy", "--kubeconfig", stateDir + "/node-kubeconfig", "--node-name", t.nodeName(n),
             "--node-ip", t.nodeIP(n), "--cluster-cidr", "\(t.podCIDRPrefix).0.0/16",
+            // Fault injection for tests: touching this file makes the node's syncs fail (see ProxyTests).
+            "--fail-syncs-while-exists", stateDir + "/proxy-\(t.nodeName(n)).failpoint",
         ])
     }
 

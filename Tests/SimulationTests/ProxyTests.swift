@@ -7,35 +7,8 @@ import Testing
 /// The nftables proxy in the simulation: every node runs one, programming only its own namespace.
 @Suite("nftables proxy in the simulated cluster", .serialized)
 struct ProxyTests {
-    static let manifest = """
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata: {name: web}
-        spec:
-          replicas: 3
-          selector: {matchLabels: {app: web}}
-          template:
-            metadata: {labels: {app: web}}
-            spec:
-              containers:
-              - name: echo
-                image: junction/echo
-                ports: [{name: http, containerPort: 8080}]
-                readinessProbe: {tcpSocket: {port: http}, periodSeconds: 1}
-        ---
-        apiVersion: v1
-        kind: Pod
-        metadata: {name: caller}
-        spec:
-          containers:
-          - {name: sleep, image: debian, command: [sleep, "600"]}
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: web}
-        spec:
-          selector: {app: web}
-          ports: [{port: 80, targetPort: http}]
+    /// Three echo pods behind `web`, a caller pod, and the same pods as a NodePort and a LoadBalancer Service.
+    static let manifest = ProxyRotationTests.manifest(replicas: 3, preStop: 0, extraService: """
         ---
         apiVersion: v1
         kind: Service
@@ -52,7 +25,7 @@ struct ProxyTests {
           type: LoadBalancer
           selector: {app: web}
           ports: [{port: 80, targetPort: http}]
-        """
+        """)
 
     @Test("ClusterIP from a pod spreads over all endpoints, hairpin included; NodePort on every node and the LoadBalancer IP answer the outside; no endpoints is refused at once")
     func serviceTraffic() async throws {
