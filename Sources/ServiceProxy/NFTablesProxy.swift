@@ -95,7 +95,7 @@ public actor NFTablesProxy {
 
     func sliceChanged(_ previous: JSONValue?, _ current: JSONValue?) {
         if let text = (current ?? previous)?.value(at: ["metadata", "annotations", "endpoints.kubernetes.io/last-change-trigger-time"])?.stringValue,
-           let at = KubeTime.parse(text) {
+           let at = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? KubeTime.parse(text) {
             pendingTriggers.append(at)
         }
         if state.endpointSlices.update(previous: previous, current: current) { queue() }

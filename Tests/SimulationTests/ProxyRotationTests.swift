@@ -273,10 +273,42 @@ struct ProxyRotationTests {
         #expect(result.ok > 20)
     }
 
+    // MARK: Metrics and health
+
+    @Test("kube-proxy's metrics count syncs and network programming; /healthz turns 503 while the node is being removed, /livez does not")
+    func metricsAndHealth() async throws {
+        try await withCluster(nodes: 1) { c in try await Self.metricsAndHealth(c) }
+    }
+
+    static func metricsAndHealth(_ c: SimulatedCluster) async throws {
+        try c.kubectl("apply", "-f", "-", stdin: manifest(replicas: 2, preStop: 0))
+        _ = try await ready(c, replicas: 2)
+        try await c.eventually("network programming observed", timeout: 20) {
+            try metric(c, node: "node-1", "kubeproxy_network_programming_duration_seconds_count") ?? 0 > 0
+        }
+        #expect(try metric(c, node: "node-1", "kubeproxy_sync_proxy_rules_duration_seconds_count") ?? 0 > 0)
+        #expect(try metric(c, node: "node-1", "kubeproxy_sync_full_proxy_rules_duration_seconds_count") ?? 0 >= 1)
+        #expect(try metric(c, node: "node-1", "kubeproxy_sync_proxy_rules_endpoint_changes_total") ?? 0 > 0)
+        #expect(try metric(c, node: "node-1", "kubeproxy_sync_proxy_rules_last_timestamp_seconds") ?? 0 > Date().timeIntervalSince1970 - 600)
+        #expect(try metric(c, node: "node-1", "kubeproxy_sync_proxy_rules_nftables_sync_failures_total") == 0)
+        #expect(try c.exec("node-1", ["curl", "-s", "-m", "2", "http://127.0.0.1:10249/proxyMode"]).out == "nftables")
+
+        func code(_ path: String) throws -> String {
+            try c.exec("node-1", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "2", "http://127.0.0.1:10256\(path)"]).out
+        }
+        #expect(try code("/healthz") == "200")
+        try c.kubectl("taint", "nodes", "node-1", "ToBeDeletedByClusterAutoscaler=1:NoSchedule")
+        try await c.eventually("healthz 503 on a node being removed", timeout: 20) { try code("/healthz") == "503" }
+        #expect(try code("/livez") == "200")
+        try c.kubectl("taint", "nodes", "node-1", "ToBeDeletedByClusterAutoscaler-")
+        try await c.eventually("healthz 200 again", timeout: 20) { try code("/healthz") == "200" }
+        #expect(try metric(c, node: "node-1", "kubeproxy_proxy_healthz_total{code=\"503\"}") ?? 0 > 0)
+    }
+
     /// A metric's value from a node's proxy (`/metrics` on 127.0.0.1:10249 inside the node's namespace).
     static func metric(_ c: SimulatedCluster, node: String, _ name: String) throws -> Double? {
         let r = try c.exec(node, ["curl", "-s", "-m", "2", "http://127.0.0.1:10249/metrics"])
-        return r.out.split(separator: "\n").first { $0.hasPrefix(name + "{") || $0.hasPrefix(name + " ") }
+        return r.out.split(separator: "\n").first { $0.hasPrefix(name.hasSuffix("}") ? name : name + "{") || $0.hasPrefix(name + " ") }
             .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
     }
 

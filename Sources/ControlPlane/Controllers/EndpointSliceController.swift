@@ -70,13 +70,18 @@ struct EndpointSliceController: Reconciler {
                 updated.setValue(d.value(at: ["metadata", "labels"]), at: ["metadata", "labels"])
                 updated.setValue(d.value(at: ["metadata", "ownerReferences"]), at: ["metadata", "ownerReferences"])
                 if updated != current {
+                    // When the change that moved these endpoints was seen: proxies measure network programming
+                    // latency from it (kube-proxy's network_programming_duration_seconds).
+                    updated.setValue(.string(KubeTime.microString()),
+                                     at: ["metadata", "annotations", "endpoints.kubernetes.io/last-change-trigger-time"])
                     _ = try await registry.update(slicesResource, namespace: ns, name: meta(current, "name"), body: updated)
                 }
             } else {
                 created.append(d)
             }
         }
-        for d in created {
+        for var d in created {
+            d.setValue(.string(KubeTime.microString()), at: ["metadata", "annotations", "endpoints.kubernetes.io/last-change-trigger-time"])
             _ = try await registry.create(slicesResource, namespace: ns, body: d)
         }
         for s in unused {
