@@ -214,6 +214,8 @@ public struct Cluster: Sendable {
             "--node-ip", t.nodeIP(n), "--cluster-cidr", "\(t.podCIDRPrefix).0.0/16",
             // Fault injection for tests: touching this file makes the node's syncs fail (see ProxyTests).
             "--fail-syncs-while-exists", stateDir + "/proxy-\(t.nodeName(n)).failpoint",
+            // Full resyncs every 10 s (kube-proxy: 30 s), so drift made by hand is repaired while one watches.
+            "--sync-period", "10s",
         ])
     }
 

@@ -275,7 +275,7 @@ struct ProxyRotationTests {
 
     // MARK: Metrics and health
 
-    @Test("kube-proxy's metrics count syncs and network programming; /healthz turns 503 while the node is being removed, /livez does not")
+    @Test("kube-proxy's metrics count syncs and network programming; /healthz turns 503 while the node is being removed, /livez does not; rules deleted by hand come back")
     func metricsAndHealth() async throws {
         try await withCluster(nodes: 1) { c in try await Self.metricsAndHealth(c) }
     }
@@ -303,6 +303,15 @@ struct ProxyRotationTests {
         try c.kubectl("taint", "nodes", "node-1", "ToBeDeletedByClusterAutoscaler-")
         try await c.eventually("healthz 200 again", timeout: 20) { try code("/healthz") == "200" }
         #expect(try metric(c, node: "node-1", "kubeproxy_proxy_healthz_total{code=\"503\"}") ?? 0 > 0)
+
+        // Drift: every rule of the table deleted by hand; the periodic full resync (10 s in the simulation) puts
+        // them back without any API change.
+        let clusterIP = try #require(try await c.client().json(.GET, "/api/v1/namespaces/default/services/web")
+            .value(at: ["spec", "clusterIP"])?.stringValue)
+        #expect(try who(c, clusterIP) != nil)
+        #expect(try c.exec("node-1", ["nft", "flush", "table", "ip", "junction"]).code == 0)
+        #expect(try c.exec("caller", ["curl", "-s", "-m", "1", "http://\(clusterIP)/"]).code != 0, "the rules are gone")
+        try await c.eventually("the resync to repair the table", timeout: 25) { try who(c, clusterIP) != nil }
     }
 
     /// A metric's value from a node's proxy (`/metrics` on 127.0.0.1:10249 inside the node's namespace).
