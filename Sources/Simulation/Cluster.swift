@@ -117,6 +117,11 @@ public struct Cluster: Sendable {
                 for m in 1...t.nodes where m != n {
                     try s.addRoute(t.podCIDR(m), via: t.nodeIP(m), dev: "eth0")
                 }
+                // The service range is routed towards the underlay's edge (the client namespace, which does not
+                // forward), as a real node's default route would: a packet to a ClusterIP then reaches the forward
+                // hook, where the proxy rejects it (no endpoints) or drops it (no local endpoint), instead of the
+                // kernel answering "network unreachable" before any rule sees it.
+                try s.addRoute(t.serviceCIDR, via: t.clientIP, dev: "eth0")
             }
         }
     }
@@ -135,6 +140,7 @@ public struct Cluster: Sendable {
             "--kubeconfig-out", kubeconfigPath, "--unix-socket", apiSocket, "--pod-log-dir", logDir,
             "--node-monitor-grace-period", String(o.nodeMonitorGracePeriod),
             "--pod-eviction-timeout", String(o.podEvictionTimeout),
+            "--service-cidr", topology.serviceCIDR,
         ])
     }
 
@@ -216,6 +222,7 @@ public struct Cluster: Sendable {
             "--fail-syncs-while-exists", stateDir + "/proxy-\(t.nodeName(n)).failpoint",
             // Full resyncs every 10 s (kube-proxy: 30 s), so drift made by hand is repaired while one watches.
             "--sync-period", "10s",
+            "--service-cidr", t.serviceCIDR,
         ])
     }
 

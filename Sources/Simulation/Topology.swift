@@ -15,6 +15,8 @@ public struct Topology: Sendable, Equatable {
     public var podCIDRPrefix = "10.244"
     public var underlayBridge = "br-underlay"
     public var loadBalancerPool = "172.18.255.0/24"
+    /// ClusterIPs come from here (the control plane's `--service-cidr`).
+    public var serviceCIDR = "10.96.0.0/12"
 
     public init(prefix: String, nodes: Int) {
         self.prefix = prefix
@@ -33,6 +35,7 @@ public struct Topology: Sendable, Equatable {
         if let v = json["podCIDRPrefix"]?.stringValue { t.podCIDRPrefix = v }
         if let v = json["underlayBridge"]?.stringValue { t.underlayBridge = v }
         if let v = json["loadBalancerPool"]?.stringValue { t.loadBalancerPool = v }
+        if let v = json["serviceCIDR"]?.stringValue { t.serviceCIDR = v }
         return t
     }
 

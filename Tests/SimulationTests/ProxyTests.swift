@@ -27,7 +27,7 @@ struct ProxyTests {
           ports: [{port: 80, targetPort: http}]
         """)
 
-    @Test("ClusterIP from a pod spreads over all endpoints, hairpin included; NodePort on every node and the LoadBalancer IP answer the outside; no endpoints is refused at once")
+    @Test("ClusterIP from a pod spreads over all endpoints, hairpin included; NodePort on every node and the LoadBalancer IP answer the outside; source ranges restrict the LB IP; no endpoints is refused at once")
     func serviceTraffic() async throws {
         try await withCluster(nodes: 3) { c in try await Self.serviceTraffic(c) }
     }
@@ -73,6 +73,17 @@ struct ProxyTests {
         #expect(viaLB.code == 0, "LoadBalancer \(lbIP): \(viaLB.err)")
         #expect(podNames.contains(try JSONParser.parse(viaLB.out)["pod"]?.stringValue ?? ""))
 
+        // loadBalancerSourceRanges: a range without the client drops it at the LB IP; adding the client's range
+        // lets it in (the NodePort is not restricted, as upstream).
+        try c.kubectl("patch", "service", "web-lb", "-p", #"{"spec":{"loadBalancerSourceRanges":["10.1.0.0/16"]}}"#)
+        try await c.eventually("the LB IP closed to the client", timeout: 20) {
+            try c.exec("client", ["curl", "-s", "-m", "1", "http://\(lbIP)/"]).code == 28
+        }
+        try c.kubectl("patch", "service", "web-lb", "-p", #"{"spec":{"loadBalancerSourceRanges":["10.1.0.0/16","172.18.0.0/24"]}}"#)
+        try await c.eventually("the LB IP open to the client's range", timeout: 20) {
+            try c.exec("client", ["curl", "-s", "-m", "1", "http://\(lbIP)/"]).code == 0
+        }
+
         // Scale to zero: the ClusterIP refuses at once (TCP reset), no timeout.
         try c.kubectl("scale", "deployment", "web", "--replicas=0")
         try await c.eventually("refused without endpoints", timeout: 20) {
@@ -84,7 +95,7 @@ struct ProxyTests {
 }
 
 extension ProxyTests {
-    @Test("externalTrafficPolicy Local: the client's address is preserved, only the node with an endpoint answers, health checks say which")
+    @Test("externalTrafficPolicy Local: the client's address is preserved, only the node with an endpoint answers, health checks say which; internalTrafficPolicy Local")
     func externalTrafficPolicyLocal() async throws {
         try await withCluster(nodes: 3) { c in try await Self.externalTrafficPolicyLocal(c) }
     }
@@ -134,5 +145,42 @@ extension ProxyTests {
                 #expect(r.code != 0, "node-\(n) has no local endpoint and must not answer")
             }
         }
+
+        // internalTrafficPolicy Local: a pod on the endpoint's node reaches it; a pod elsewhere is dropped (a
+        // timeout, not a refusal, as upstream).
+        let away = home == "node-1" ? "node-2" : "node-1"
+        try c.kubectl("apply", "-f", "-", stdin: """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: local-internal}
+            spec:
+              internalTrafficPolicy: Local
+              selector: {app: local}
+              ports: [{port: 80, targetPort: http}]
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: near}
+            spec:
+              nodeName: \(home)
+              containers: [{name: sleep, image: debian, command: [sleep, "600"]}]
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: far}
+            spec:
+              nodeName: \(away)
+              containers: [{name: sleep, image: debian, command: [sleep, "600"]}]
+            """)
+        let internalIP = try #require(try await c.client().json(.GET, "/api/v1/namespaces/default/services/local-internal")
+            .value(at: ["spec", "clusterIP"])?.stringValue)
+        try await c.eventually("the local endpoint through iTP Local from its node", timeout: 30) {
+            try c.exec("near", ["curl", "-s", "-m", "1", "http://\(internalIP)/"]).code == 0
+        }
+        try await c.eventually("far running", timeout: 30) {
+            try await c.client().json(.GET, "/api/v1/namespaces/default/pods/far").value(at: ["status", "phase"])?.stringValue == "Running"
+        }
+        let far = try c.exec("far", ["curl", "-s", "-m", "1", "http://\(internalIP)/"])
+        #expect(far.code == 28, "no local endpoint on \(away): dropped, got \(far)")
     }
 }
