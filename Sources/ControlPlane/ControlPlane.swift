@@ -4,6 +4,7 @@ import HummingbirdCore
 import KubeModel
 import Logging
 import NIOCore
+import NIOSSL
 import Synchronization
 import HummingbirdTLS
 import ServiceLifecycle
@@ -106,9 +107,12 @@ public final class ControlPlane: Sendable {
         let responder = CallbackResponder { (request: Request, _: BasicRequestContext) in
             await handler.respond(to: request)
         }
+        let tlsResponder = CallbackResponder { (request: Request, context: TLSRequestContext) in
+            await handler.respond(to: request, clientCertificateVerified: { await context.hasVerifiedClientCertificate() })
+        }
         let server = try HTTPServerBuilder.tls(.http1(), tlsConfiguration: pki.serverTLS())
         let app = Application(
-            responder: responder,
+            responder: tlsResponder,
             server: server,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
             onServerRunning: { [self] channel in
@@ -136,6 +140,26 @@ public final class ControlPlane: Sendable {
         services.append(NodeLifecycleController(registry: registry, grace: config.nodeMonitorGracePeriod,
                                                 evictionTimeout: config.podEvictionTimeout, logger: logger))
         return services + Controllers.all(registry: registry, logger: logger)
+    }
+}
+
+/// The request context of the HTTPS listener: keeps the connection's channel, so a request without a token can ask
+/// whether the TLS handshake verified a client certificate (the handshake only accepts ones the cluster CA signed).
+struct TLSRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    func hasVerifiedClientCertificate() async -> Bool {
+        let channel = self.channel
+        let certificate = try? await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: NIOSSLHandler.self).peerCertificate
+        }.get()
+        return certificate != nil
     }
 }
 

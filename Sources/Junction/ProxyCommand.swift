@@ -18,7 +18,7 @@ struct ProxyCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "A KubeProxyConfiguration YAML file.") var config: String?
-    @Option(help: "Kubeconfig of the API server to watch.") var kubeconfig: String?
+    @Option(help: "Kubeconfig of the API server to watch (default: the in-cluster service account).") var kubeconfig: String?
     @Option(name: [.customLong("hostname-override"), .customLong("node-name")], help: "This node's name.") var nodeName: String?
     @Option(help: "This node's addresses (for NodePorts and source ranges), comma-separated.") var nodeIP: String?
     @Option(help: "Pod CIDRs of the cluster, comma-separated (traffic from elsewhere to a ClusterIP is masqueraded).") var clusterCIDR: String?
@@ -56,7 +56,6 @@ struct ProxyCommand: AsyncParsableCommand {
         if settings.mode != "nftables" {
             throw ValidationError("proxy mode \(settings.mode): only nftables is implemented so far")
         }
-        guard let kubeconfigPath = settings.kubeconfig else { throw ValidationError("--kubeconfig (or clientConnection.kubeconfig) is required") }
         guard let node = settings.nodeName ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) else {
             throw ValidationError("--hostname-override is required")
         }
@@ -76,7 +75,8 @@ struct ProxyCommand: AsyncParsableCommand {
         (proxyConfig.healthzHost, proxyConfig.healthzPort) = settings.healthz.map { ($0.host, $0.port) } ?? (nil, 0)
         (proxyConfig.metricsHost, proxyConfig.metricsPort) = settings.metrics.map { ($0.host, $0.port) } ?? (nil, 0)
         proxyConfig.failSyncsWhileExists = failSyncsWhileExists
-        let api = try KubeClient(config: KubeConfig.load(path: kubeconfigPath))
+        // No kubeconfig: the in-cluster configuration, as kube-proxy in a DaemonSet pod.
+        let api = try KubeClient(config: KubeConfig.load(path: settings.kubeconfig))
         let proxy = NFTablesProxy(config: proxyConfig, api: api, runner: runner, logger: logger)
         logger.info("proxy starting", metadata: ["node": "\(node)", "families": "\(settings.families)"])
         try await withSignalCancellation { await proxy.run() }

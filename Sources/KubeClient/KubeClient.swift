@@ -12,6 +12,9 @@ public struct KubeConfig: Sendable {
     public var server: String
     public var token: String?
     public var caPEM: String?
+    /// A client certificate and its key (PEM), for API servers that authenticate clients by certificate.
+    public var clientCertificatePEM: String?
+    public var clientKeyPEM: String?
     public var insecureSkipTLSVerify = false
     public var namespace = "default"
 
@@ -25,9 +28,49 @@ public struct KubeConfig: Sendable {
         public var description: String
     }
 
-    /// Reads the current context of a kubeconfig file (token and CA data or file; client certificates are not
-    /// supported yet).
+    /// The in-cluster configuration a pod gets (client-go's `InClusterConfig`): the API server from
+    /// `KUBERNETES_SERVICE_HOST`/`_PORT`, the service account's token and CA from the mounted secret directory.
+    public static func inCluster(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        secrets: String = "/var/run/secrets/kubernetes.io/serviceaccount"
+    ) throws -> KubeConfig {
+        guard let host = environment["KUBERNETES_SERVICE_HOST"], !host.isEmpty,
+            let port = environment["KUBERNETES_SERVICE_PORT"], !port.isEmpty
+        else { throw LoadError(description: "not in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set") }
+        let server = host.contains(":") ? "https://[\(host)]:\(port)" : "https://\(host):\(port)"
+        do {
+            var config = KubeConfig(
+                server: server,
+                token: try String(contentsOfFile: secrets + "/token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+                caPEM: try String(contentsOfFile: secrets + "/ca.crt", encoding: .utf8))
+            if let ns = try? String(contentsOfFile: secrets + "/namespace", encoding: .utf8) {
+                config.namespace = ns.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            return config
+        } catch {
+            throw LoadError(description: "in-cluster configuration: \(error.localizedDescription)")
+        }
+    }
+
+    /// A kubeconfig file when a path is given, else the in-cluster configuration (kube-proxy's and CoreDNS's rule).
+    public static func load(path: String?) throws -> KubeConfig {
+        if let path, !path.isEmpty { return try load(path: path) }
+        return try inCluster()
+    }
+
+    /// Reads the current context of a kubeconfig file: the server, the CA (data or file), and the user's bearer
+    /// token (inline or `tokenFile`) and/or client certificate and key (data or files). Relative file paths are
+    /// relative to the kubeconfig's directory, as client-go reads them.
     public static func load(path: String) throws -> KubeConfig {
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        func file(_ name: String) throws -> String {
+            try String(contentsOfFile: name.hasPrefix("/") ? name : base + "/" + name, encoding: .utf8)
+        }
+        func inline(_ value: Any?, field: String) throws -> String? {
+            guard let text = value as? String else { return nil }
+            guard let decoded = Data(base64Encoded: text) else { throw LoadError(description: "\(path): \(field) is not base64") }
+            return String(decoding: decoded, as: UTF8.self)
+        }
         let text = try String(contentsOfFile: path, encoding: .utf8)
         guard let doc = try Yams.load(yaml: text) as? [String: Any] else { throw LoadError(description: "\(path): not a kubeconfig") }
         func named(_ list: String, _ name: String?) -> [String: Any]? {
@@ -41,12 +84,25 @@ public struct KubeConfig: Sendable {
         let user = named("users", context["user"] as? String)?["user"] as? [String: Any] ?? [:]
         var config = KubeConfig(server: server, token: user["token"] as? String)
         if let tokenFile = user["tokenFile"] as? String {
-            config.token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            config.token = try file(tokenFile).trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        if let data = cluster["certificate-authority-data"] as? String, let decoded = Data(base64Encoded: data) {
-            config.caPEM = String(decoding: decoded, as: UTF8.self)
-        } else if let file = cluster["certificate-authority"] as? String {
-            config.caPEM = try String(contentsOfFile: file, encoding: .utf8)
+        if let pem = try inline(cluster["certificate-authority-data"], field: "certificate-authority-data") {
+            config.caPEM = pem
+        } else if let name = cluster["certificate-authority"] as? String {
+            config.caPEM = try file(name)
+        }
+        if let pem = try inline(user["client-certificate-data"], field: "client-certificate-data") {
+            config.clientCertificatePEM = pem
+        } else if let name = user["client-certificate"] as? String {
+            config.clientCertificatePEM = try file(name)
+        }
+        if let pem = try inline(user["client-key-data"], field: "client-key-data") {
+            config.clientKeyPEM = pem
+        } else if let name = user["client-key"] as? String {
+            config.clientKeyPEM = try file(name)
+        }
+        if (config.clientCertificatePEM == nil) != (config.clientKeyPEM == nil) {
+            throw LoadError(description: "\(path): a client certificate needs its key and a key its certificate")
         }
         config.insecureSkipTLSVerify = cluster["insecure-skip-tls-verify"] as? Bool ?? false
         if let ns = context["namespace"] as? String { config.namespace = ns }
@@ -74,6 +130,10 @@ public final class KubeClient: Sendable {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let ca = config.caPEM {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(ca.utf8)))
+        }
+        if let cert = config.clientCertificatePEM, let key = config.clientKeyPEM {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(cert.utf8)).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem))
         }
         if config.insecureSkipTLSVerify { tls.certificateVerification = .none }
         var c = HTTPClient.Configuration(tlsConfiguration: tls)

@@ -23,9 +23,11 @@ public struct APIHandler: Sendable {
         self.logger = logger
     }
 
-    public func respond(to request: Request) async -> Response {
+    /// `clientCertificateVerified` says whether the connection offered a client certificate that the TLS
+    /// handshake verified against the cluster CA; it is asked only when a request carries no valid token.
+    public func respond(to request: Request, clientCertificateVerified: @Sendable () async -> Bool = { false }) async -> Response {
         do {
-            return try await route(request)
+            return try await route(request, clientCertificateVerified)
         } catch let e as APIError {
             return Self.statusResponse(e)
         } catch {
@@ -34,7 +36,7 @@ public struct APIHandler: Sendable {
         }
     }
 
-    private func route(_ request: Request) async throws -> Response {
+    private func route(_ request: Request, _ clientCertificateVerified: @Sendable () async -> Bool) async throws -> Response {
         let target = RequestTarget.parse(request.uri.path)
         let query = Query(request.uri.query)
         if case .health(let which) = target {
@@ -43,7 +45,7 @@ public struct APIHandler: Sendable {
         if case .version = target {
             return Self.json(Self.versionInfo)
         }
-        try authenticate(request)
+        if !authenticated(request), await !clientCertificateVerified() { throw APIError.unauthorized() }
         switch target {
         case .discoveryCore:
             if Discovery.acceptsAggregated(request.headers[.accept]) {
@@ -74,9 +76,10 @@ public struct APIHandler: Sendable {
         }
     }
 
-    private func authenticate(_ request: Request) throws(APIError) {
-        guard let token else { return }
-        guard let auth = request.headers[.authorization], auth == "Bearer \(token)" else { throw .unauthorized() }
+    /// Whether the request needs no credentials (no token configured) or carries the bearer token.
+    private func authenticated(_ request: Request) -> Bool {
+        guard let token else { return true }
+        return request.headers[.authorization] == "Bearer \(token)"
     }
 
     // MARK: Resource requests

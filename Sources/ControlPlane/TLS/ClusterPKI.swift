@@ -9,7 +9,8 @@ import X509
 /// the data directory, so kubeconfigs written earlier stay valid across restarts.
 ///
 /// kubectl (client-go) sends a bearer token only over TLS, so the API server always serves HTTPS; the kubeconfig
-/// carries the CA as `certificate-authority-data`.
+/// carries the CA as `certificate-authority-data`. Clients may instead authenticate with a certificate the cluster
+/// CA signed (kube-apiserver's `--client-ca-file`): the handshake verifies it when one is offered.
 public struct ClusterPKI: Sendable {
     public let caPEM: String
     public let serverCertPEM: String
@@ -72,11 +73,41 @@ public struct ClusterPKI: Sendable {
         return pki
     }
 
-    /// The TLS configuration the API server serves with.
+    /// The TLS configuration the API server serves with: client certificates are optional, and verified against
+    /// the cluster CA when offered (a certificate from another CA fails the handshake).
     public func serverTLS() throws -> TLSConfiguration {
         let cert = try NIOSSLCertificate(bytes: Array(serverCertPEM.utf8), format: .pem)
         let key = try NIOSSLPrivateKey(bytes: Array(serverKeyPEM.utf8), format: .pem)
-        return TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(cert)], privateKey: .privateKey(key))
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(cert)], privateKey: .privateKey(key))
+        tls.certificateVerification = .optionalVerification
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
+        return tls
+    }
+
+    /// Issues a client certificate signed by the cluster CA (`dir` holds `ca.key`): the subject's common name is
+    /// the user and its organizations the groups, as kube-apiserver reads them. Returns PEM certificate and key.
+    public static func issueClientCertificate(dir: String, user: String, groups: [String] = [], days: Int = 365)
+        throws -> (certificatePEM: String, keyPEM: String)
+    {
+        let ca = try Certificate(pemEncoded: try String(contentsOfFile: dir + "/ca.crt", encoding: .utf8))
+        let caKey = try P256.Signing.PrivateKey(pemRepresentation: try String(contentsOfFile: dir + "/ca.key", encoding: .utf8))
+        let key = P256.Signing.PrivateKey()
+        let now = Date()
+        let subject = try DistinguishedName {
+            for g in groups { OrganizationName(g) }
+            CommonName(user)
+        }
+        let cert = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
+            notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(Double(days) * 86400),
+            issuer: ca.subject, subject: subject, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                try ExtendedKeyUsage([.clientAuth])
+            },
+            issuerPrivateKey: .init(caKey))
+        return (try cert.serializeAsPEM().pemString, try Certificate.PrivateKey(key).serializeAsPEM().pemString)
     }
 
     static func ipBytes(_ s: String) -> [UInt8]? { IPAddress.parse(s)?.bytes }
