@@ -7,6 +7,10 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The cluster DNS responder: UDP and TCP listeners answering from a watch-driven `ClusterDNSIndex`, and a forwarder
 /// for everything outside the cluster.
 ///
@@ -30,6 +34,8 @@ public final class ClusterDNSServer: Sendable {
     public let config: ClusterDNSServerConfig
     let resolver: ClusterResolver
     let forwarder: DNSForwarder
+    /// Prometheus metrics, when the server was given them; nil costs the query path nothing.
+    public let metrics: DNSMetrics?
     let logger: Logger
     let group: any EventLoopGroup
     private let serving: Mutex<Serving>
@@ -45,7 +51,7 @@ public final class ClusterDNSServer: Sendable {
     }
 
     public init(config: ClusterDNSServerConfig, logger: Logger,
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, metrics: DNSMetrics? = nil) {
         self.config = config
         var resolverConfig = config.resolver
         // RA tells clients recursion works here; without upstreams it does not.
@@ -53,8 +59,10 @@ public final class ClusterDNSServer: Sendable {
         self.resolver = ClusterResolver(config: resolverConfig)
         self.logger = logger
         self.group = group
+        self.metrics = metrics
         self.forwarder = DNSForwarder(upstreams: config.upstreams, timeout: config.upstreamTimeout,
-                                      cacheCapacity: config.cacheCapacity, group: group, logger: logger)
+                                      cacheCapacity: config.cacheCapacity, group: group, logger: logger,
+                                      metrics: metrics)
         // Seeding the serial with the clock keeps it growing across restarts, as the Builder's doc asks.
         let seconds = UInt32(clamping: Int(Date().timeIntervalSince1970))
         let builder = ClusterDNSIndex.Builder(zone: config.zone, podMode: config.podMode, serial: max(1, seconds))
@@ -67,6 +75,11 @@ public final class ClusterDNSServer: Sendable {
 
     /// The snapshot queries are answered from.
     public var index: ClusterDNSIndex { serving.withLock { $0.index } }
+
+    /// The Prometheus text exposition `GET /metrics` serves; empty without metrics.
+    public func metricsExposition() -> [UInt8] {
+        metrics?.exposition(cache: forwarder.cache) ?? []
+    }
 
     // MARK: Feeding the index
 
@@ -108,6 +121,7 @@ public final class ClusterDNSServer: Sendable {
                 return state.ready
             }
             if !wasReady {
+                HeapTrim.releaseFreedMemory()
                 logger.info("cluster DNS index synced", metadata: [
                     "services": "\(builder.serviceCount)", "endpointSlices": "\(builder.endpointSliceCount)",
                     "pods": "\(builder.podCount)", "names": "\(snapshot.nameCount)",
@@ -136,18 +150,22 @@ public final class ClusterDNSServer: Sendable {
 
     // MARK: Answering
 
-    /// What to do with one packet without waiting: a reply to send, nothing, or an outcome that needs the forwarder.
+    /// What to do with one packet without waiting: a reply to send (and who wrote it, for the metrics), nothing, or
+    /// an outcome that needs the forwarder.
     enum Immediate: Sendable {
-        case reply([UInt8])
+        case reply([UInt8], DNSMetrics.Responder)
         case drop
         case deferred(PacketOutcome)
     }
 
     func immediate(_ packet: [UInt8], transport: DNSTransport) -> Immediate {
         let state = serving.withLock { $0 }
-        if !state.ready, let reply = notReadyReply(packet, transport: transport) { return .reply(reply) }
+        if !state.ready, let reply = notReadyReply(packet, transport: transport) { return .reply(reply, .server) }
         switch resolver.respond(to: packet, transport: transport, index: state.index) {
-        case .reply(let bytes): return .reply(bytes)
+        case .reply(let bytes):
+            // FORMERR is the server refusing to parse, not an answer from the index.
+            let formErr = bytes.count >= 4 && bytes[3] & 0x0F == UInt8(DNSRcode.formErr.rawValue)
+            return .reply(bytes, formErr ? .server : .kubernetes)
         case .drop: return .drop
         case let outcome: return .deferred(outcome)
         }
@@ -166,54 +184,57 @@ public final class ClusterDNSServer: Sendable {
     }
 
     /// Finishes a `.forward` or `.chase` outcome through the upstreams.
-    func complete(_ outcome: PacketOutcome, transport: DNSTransport) async -> [UInt8]? {
+    func complete(_ outcome: PacketOutcome, transport: DNSTransport) async -> ([UInt8], DNSMetrics.Responder)? {
         switch outcome {
         case .reply(let bytes):
-            return bytes
+            return (bytes, .kubernetes)
         case .drop:
             return nil
         case .forward(let query):
             return await forward(query, transport: transport)
         case .chase(let query, let partial, let target):
-            return await chase(query, partial: partial, target: target, transport: transport)
+            return (await chase(query, partial: partial, target: target, transport: transport), .kubernetes)
         }
     }
 
     /// Answers one packet, waiting for the upstreams when needed: the whole server short of the sockets.
     public func handle(_ packet: [UInt8], transport: DNSTransport) async -> [UInt8]? {
         switch immediate(packet, transport: transport) {
-        case .reply(let bytes): return bytes
+        case .reply(let bytes, _): return bytes
         case .drop: return nil
-        case .deferred(let outcome): return await complete(outcome, transport: transport)
+        case .deferred(let outcome): return await complete(outcome, transport: transport)?.0
         }
     }
 
     private func admitForward() -> Bool {
-        outstandingForwards.withLock { count in
+        let admitted = outstandingForwards.withLock { count in
             guard count < config.maxOutstandingForwards else { return false }
             count += 1
             return true
         }
+        if !admitted { metrics?.forwardRejected() }
+        return admitted
     }
 
     private func releaseForward() {
         outstandingForwards.withLock { $0 -= 1 }
     }
 
-    private func forward(_ query: DNSMessage, transport: DNSTransport) async -> [UInt8] {
+    private func forward(_ query: DNSMessage, transport: DNSTransport) async -> ([UInt8], DNSMetrics.Responder) {
         let limit = resolver.responseLimit(for: query, transport: transport)
         guard let question = query.questions.first, admitForward() else {
-            return resolver.reply(to: query, .servFail).encode(maxSize: limit)
+            return (resolver.reply(to: query, .servFail).encode(maxSize: limit), .server)
         }
         defer { releaseForward() }
-        guard let upstream = await forwarder.resolve(question, checkingDisabled: query.header.checkingDisabled) else {
-            return resolver.reply(to: query, .servFail).encode(maxSize: limit)
+        guard let resolution = await forwarder.lookup(question, checkingDisabled: query.header.checkingDisabled) else {
+            return (resolver.reply(to: query, .servFail).encode(maxSize: limit), .server)
         }
+        let upstream = resolution.message
         var reply = resolver.reply(to: query, upstream.header.rcode)
         reply.answers = upstream.answers
         reply.authority = upstream.authority
         reply.additional = upstream.additional
-        return reply.encode(maxSize: limit)
+        return (reply.encode(maxSize: limit), resolution.cached ? .cache : .forward)
     }
 
     /// An ExternalName pointing outside the cluster: our CNAME followed by the upstream's answer for the target,
@@ -240,55 +261,87 @@ public final class ClusterDNSServer: Sendable {
     /// also runs the reflectors that feed the index.
     public func run(client: KubeClient?, onBound: @Sendable (BoundPorts) -> Void = { _ in }) async throws {
         let (udp, tcp) = try await bind()
-        let ports = BoundPorts(udp: udp.localAddress?.port ?? 0, tcp: tcp.localAddress?.port ?? 0)
+        let ports = BoundPorts(udp: udp.first?.localAddress?.port ?? 0, tcp: tcp.localAddress?.port ?? 0)
         logger.info("cluster DNS listening", metadata: [
             "host": "\(config.host)", "udp": "\(ports.udp)", "tcp": "\(ports.tcp)", "zone": "\(config.zone)",
-            "upstreams": "\(config.upstreams.map { "\($0)" })",
+            "udpSockets": "\(udp.count)", "upstreams": "\(config.upstreams.map { "\($0)" })",
         ])
         onBound(ports)
+        let sockets = udp + [tcp]
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
                 if let client {
                     group.addTask { await self.watch(client) }
                 }
-                group.addTask { try? await udp.closeFuture.get() }
-                group.addTask { try? await tcp.closeFuture.get() }
-                // The first to end (cancellation closes both sockets; a socket error closes one) ends the server.
+                for socket in sockets {
+                    group.addTask { try? await socket.closeFuture.get() }
+                }
+                // The first to end (cancellation closes every socket; a socket error closes one) ends the server.
                 _ = await group.next()
-                udp.close(promise: nil)
-                tcp.close(promise: nil)
+                for socket in sockets { socket.close(promise: nil) }
                 group.cancelAll()
             }
         } onCancel: {
-            udp.close(promise: nil)
-            tcp.close(promise: nil)
+            for socket in sockets { socket.close(promise: nil) }
         }
         logger.info("cluster DNS stopped")
     }
 
-    /// Binds UDP first and TCP on its port; with port 0 another process may take that TCP port in between, so a few
-    /// fresh ports are tried.
-    private func bind() async throws -> (any Channel, any Channel) {
+    /// Binds the UDP sockets first and TCP on their port; with port 0 another process may take that TCP port in
+    /// between, so a few fresh ports are tried.
+    private func bind() async throws -> ([any Channel], any Channel) {
         var attempts = config.port == 0 ? 5 : 1
         while true {
-            let udp = try await bindUDP(port: config.port)
-            let port = udp.localAddress?.port ?? config.port
+            var udp: [any Channel] = []
             do {
+                udp = try await bindUDPSockets()
+                let port = udp.first?.localAddress?.port ?? config.port
                 let tcp = try await bindTCP(port: port)
                 return (udp, tcp)
             } catch {
-                try? await udp.close()
+                for socket in udp { try? await socket.close() }
                 attempts -= 1
                 if attempts == 0 { throw error }
             }
         }
     }
 
-    private func bindUDP(port: Int) async throws -> any Channel {
-        try await DatagramBootstrap(group: group)
+    /// One UDP socket per event loop, all on one port with SO_REUSEPORT: the kernel spreads clients over them by a
+    /// hash of their address, so every core answers queries instead of one loop taking them all (and each loop keeps
+    /// its own socket, handler and metrics tally, sharing nothing but the index snapshot).
+    private func bindUDPSockets() async throws -> [any Channel] {
+        let loops = Array(group.makeIterator())
+        let count = max(1, min(config.udpSockets ?? loops.count, loops.count))
+        var sockets: [any Channel] = []
+        do {
+            var port = config.port
+            for position in 0..<count {
+                let socket = try await bindUDP(port: port, on: loops[position], shared: count > 1)
+                port = socket.localAddress?.port ?? port
+                sockets.append(socket)
+            }
+            return sockets
+        } catch {
+            for socket in sockets { try? await socket.close() }
+            throw error
+        }
+    }
+
+    /// Datagrams read by one recvmmsg call.
+    static let udpReadBatch = 16
+
+    private func bindUDP(port: Int, on loop: any EventLoop, shared: Bool) async throws -> any Channel {
+        var bootstrap = DatagramBootstrap(group: loop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            // NIO's default datagram buffer is 2 KiB; a query with EDNS may be larger, and must not be cut.
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+            // One recvmmsg takes up to `udpReadBatch` datagrams into slices of one buffer; each slice holds 4 KiB,
+            // far above any query (one question and an OPT record; RFC 8467 padding stops at 468 bytes).
+            .channelOption(.datagramVectorReadMessageCount, value: Self.udpReadBatch)
+            .channelOption(.recvAllocator,
+                           value: FixedSizeRecvByteBufferAllocator(capacity: Self.udpReadBatch * 4_096))
+        if shared {
+            bootstrap = bootstrap.channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
+        }
+        return try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(DNSDatagramHandler(server: self))

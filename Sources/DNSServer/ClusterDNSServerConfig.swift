@@ -19,11 +19,13 @@ public struct ClusterDNSServerConfig: Sendable {
     /// Forwarded queries in flight at once; beyond this new ones are answered SERVFAIL instead of queueing without
     /// bound when the upstreams are slow.
     public var maxOutstandingForwards: Int
+    /// UDP sockets sharing the port (SO_REUSEPORT), each on its own event loop; nil: one per loop of the group.
+    public var udpSockets: Int?
 
     public init(host: String = "0.0.0.0", port: Int = 53, zone: DNSName = .clusterLocal,
                 podMode: PodRecordMode = .insecure, resolver: ClusterResolverConfig = ClusterResolverConfig(),
                 upstreams: [SocketAddress] = [], upstreamTimeout: TimeAmount = .seconds(2),
-                cacheCapacity: Int = 10_000, maxOutstandingForwards: Int = 1_000) {
+                cacheCapacity: Int = 10_000, maxOutstandingForwards: Int = 1_000, udpSockets: Int? = nil) {
         self.host = host
         self.port = port
         self.zone = zone
@@ -33,6 +35,7 @@ public struct ClusterDNSServerConfig: Sendable {
         self.upstreamTimeout = upstreamTimeout
         self.cacheCapacity = cacheCapacity
         self.maxOutstandingForwards = maxOutstandingForwards
+        self.udpSockets = udpSockets
     }
 }
 

@@ -23,6 +23,9 @@ final class DNSCache: Sendable {
         var additional: [DNSRecord]
         var stored: NIODeadline
         var expires: NIODeadline
+
+        /// NXDOMAIN or NODATA: what CoreDNS's cache calls a denial.
+        var isDenial: Bool { rcode == .nxDomain || answers.isEmpty }
     }
 
     let capacity: Int
@@ -35,6 +38,15 @@ final class DNSCache: Sendable {
     }
 
     var count: Int { entries.withLock { $0.count } }
+
+    /// Entries holding answers and entries holding denials (NXDOMAIN/NODATA), expired ones included until swept:
+    /// `coredns_cache_entries{type}`.
+    var counts: (success: Int, denial: Int) {
+        entries.withLock { table in
+            let denial = table.values.reduce(0) { $0 + ($1.isDenial ? 1 : 0) }
+            return (table.count - denial, denial)
+        }
+    }
 
     static func key(_ question: DNSQuestion) -> Key {
         Key(name: question.name.lowercased(), type: question.type, class: question.class)

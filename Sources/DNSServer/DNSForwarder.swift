@@ -20,25 +20,41 @@ final class DNSForwarder: Sendable {
     let cache: DNSCache
     let group: any EventLoopGroup
     let logger: Logger
+    let metrics: DNSMetrics?
     /// Where the next query starts: the last upstream that answered, so a dead first upstream costs one timeout
     /// rather than one per query (CoreDNS's `forward` marks unhealthy upstreams for the same reason).
     private let preferred = Mutex(0)
 
     init(upstreams: [SocketAddress], timeout: TimeAmount, cacheCapacity: Int, group: any EventLoopGroup,
-         logger: Logger) {
+         logger: Logger, metrics: DNSMetrics? = nil) {
         self.upstreams = upstreams
         self.timeout = timeout
         self.cache = DNSCache(capacity: cacheCapacity)
         self.group = group
         self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// An answer and where it came from.
+    struct Resolution: Sendable {
+        var message: DNSMessage
+        var cached: Bool
     }
 
     /// The upstream (or cached) answer to `question`, or nil when no upstream gave a usable one.
     func resolve(_ question: DNSQuestion, checkingDisabled: Bool = false) async -> DNSMessage? {
-        if let hit = cache.lookup(question) {
-            return DNSMessage(
+        await lookup(question, checkingDisabled: checkingDisabled)?.message
+    }
+
+    /// `resolve`, saying whether the answer came from the cache.
+    func lookup(_ question: DNSQuestion, checkingDisabled: Bool = false) async -> Resolution? {
+        let hit = cache.lookup(question)
+        metrics?.cacheLookup(hit: hit)
+        if let hit {
+            return Resolution(message: DNSMessage(
                 header: DNSHeader(isResponse: true, recursionDesired: true, recursionAvailable: true, rcode: hit.rcode),
-                questions: [question], answers: hit.answers, authority: hit.authority, additional: hit.additional)
+                questions: [question], answers: hit.answers, authority: hit.authority, additional: hit.additional),
+                cached: true)
         }
         var fallback: DNSMessage?
         let start = preferred.withLock { $0 }
@@ -50,11 +66,15 @@ final class DNSForwarder: Sendable {
                                          edns: EDNS(udpPayloadSize: 1232))
             query.header.checkingDisabled = checkingDisabled
             let bytes = query.encode()
+            metrics?.forwardRequest(to: upstream)
+            let sent = ContinuousClock.now
             do {
                 var response = try await exchangeUDP(bytes, id: id, with: upstream)
                 if response.header.truncated {
                     response = try await exchangeTCP(bytes, id: id, with: upstream)
                 }
+                metrics?.forwardResponse(from: upstream, rcode: response.header.rcode,
+                                         duration: ContinuousClock.now - sent)
                 guard response.questions.first.map({ $0.name == question.name && $0.type == question.type }) ?? true
                 else { throw Failure(description: "answer to another question") }
                 if response.header.rcode == .servFail || response.header.rcode == .refused {
@@ -63,12 +83,12 @@ final class DNSForwarder: Sendable {
                 }
                 cache.insert(question, response: response)
                 if offset != 0 { preferred.withLock { $0 = position } }
-                return response
+                return Resolution(message: response, cached: false)
             } catch {
                 logger.debug("upstream failed", metadata: ["upstream": "\(upstream)", "error": "\(error)"])
             }
         }
-        return fallback
+        return fallback.map { Resolution(message: $0, cached: false) }
     }
 
     private func exchangeUDP(_ query: [UInt8], id: UInt16, with upstream: SocketAddress) async throws -> DNSMessage {

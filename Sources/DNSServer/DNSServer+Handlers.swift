@@ -1,6 +1,48 @@
 import DNSCore
 import NIOCore
 
+/// Counts the queries of one socket handler into a tally and merges it into the shared metrics every
+/// `DNSMetricsTally.batch` queries or, when traffic is light, 100 ms after the first unmerged one, so a scrape lags
+/// the traffic by at most that. Loop-bound: lives in one handler.
+final class DNSMetricsRecorder {
+    let metrics: DNSMetrics
+    private var tally = DNSMetricsTally()
+    private var mergeScheduled = false
+
+    init(metrics: DNSMetrics) {
+        self.metrics = metrics
+    }
+
+    @inline(__always)
+    func record(_ query: [UInt8], reply: [UInt8], transport: DNSTransport, ipv6: Bool,
+                responder: DNSMetrics.Responder, since start: NIODeadline) {
+        tally.record(query, reply: reply, transport: transport, ipv6: ipv6, responder: responder,
+                     nanoseconds: (NIODeadline.now() - start).nanoseconds)
+    }
+
+    /// Called at the end of each read burst.
+    func burstEnded(on loop: any EventLoop) {
+        guard tally.pending > 0 else { return }
+        if tally.pending >= DNSMetricsTally.batch {
+            metrics.merge(&tally)
+            return
+        }
+        guard !mergeScheduled else { return }
+        mergeScheduled = true
+        loop.assumeIsolated().scheduleTask(in: .milliseconds(100)) {
+            self.mergeScheduled = false
+            self.metrics.merge(&self.tally)
+        }
+    }
+
+    func mergeNow() {
+        metrics.merge(&tally)
+    }
+}
+
+@available(*, unavailable)
+extension DNSMetricsRecorder: Sendable {}
+
 /// Answers UDP queries on the event loop; only forwarded ones leave it (for a task awaiting the upstream).
 /// Replies are written as they are made and flushed once per read burst. Loop-bound.
 final class DNSDatagramHandler: ChannelInboundHandler {
@@ -8,30 +50,37 @@ final class DNSDatagramHandler: ChannelInboundHandler {
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
     let server: ClusterDNSServer
+    private let recorder: DNSMetricsRecorder?
     private var pendingFlush = false
 
     init(server: ClusterDNSServer) {
         self.server = server
+        self.recorder = server.metrics.map(DNSMetricsRecorder.init)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let packet = Array(envelope.data.readableBytesView)
         let client = envelope.remoteAddress
+        let start: NIODeadline = server.metrics == nil ? .distantPast : .now()
         switch server.immediate(packet, transport: .udp) {
-        case .reply(let bytes):
+        case .reply(let bytes, let responder):
             let reply = AddressedEnvelope(remoteAddress: client, data: context.channel.allocator.buffer(bytes: bytes))
             context.write(wrapOutboundOut(reply), promise: nil)
             pendingFlush = true
+            recorder?.record(packet, reply: bytes, transport: .udp, ipv6: client.protocol == .inet6,
+                             responder: responder, since: start)
         case .drop:
             break
         case .deferred(let outcome):
             let channel = context.channel
             let server = self.server
             Task {
-                guard let bytes = await server.complete(outcome, transport: .udp) else { return }
+                guard let (bytes, responder) = await server.complete(outcome, transport: .udp) else { return }
                 channel.writeAndFlush(AddressedEnvelope(remoteAddress: client, data: ByteBuffer(bytes: bytes)),
                                       promise: nil)
+                server.metrics?.record(packet, reply: bytes, transport: .udp, ipv6: client.protocol == .inet6,
+                                       responder: responder, since: start)
             }
         }
     }
@@ -41,6 +90,11 @@ final class DNSDatagramHandler: ChannelInboundHandler {
             pendingFlush = false
             context.flush()
         }
+        recorder?.burstEnded(on: context.eventLoop)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        recorder?.mergeNow()
     }
 
     /// A UDP socket error (an ICMP unreachable from a client that went away) must not stop the server.
@@ -86,27 +140,50 @@ final class DNSStreamHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     let server: ClusterDNSServer
+    private let recorder: DNSMetricsRecorder?
+    /// The client's address family, read once when the connection starts (the `family` label).
+    private var ipv6 = false
 
     init(server: ClusterDNSServer) {
         self.server = server
+        self.recorder = server.metrics.map(DNSMetricsRecorder.init)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        ipv6 = context.remoteAddress?.protocol == .inet6
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         let packet = Array(frame.readableBytesView)
+        let start: NIODeadline = server.metrics == nil ? .distantPast : .now()
         switch server.immediate(packet, transport: .tcp) {
-        case .reply(let bytes):
+        case .reply(let bytes, let responder):
             context.writeAndFlush(wrapOutboundOut(lengthFramed(bytes)), promise: nil)
+            recorder?.record(packet, reply: bytes, transport: .tcp, ipv6: ipv6, responder: responder, since: start)
         case .drop:
             break
         case .deferred(let outcome):
             let channel = context.channel
             let server = self.server
+            let ipv6 = self.ipv6
             Task {
-                guard let bytes = await server.complete(outcome, transport: .tcp) else { return }
+                guard let (bytes, responder) = await server.complete(outcome, transport: .tcp) else { return }
                 channel.writeAndFlush(lengthFramed(bytes), promise: nil)
+                server.metrics?.record(packet, reply: bytes, transport: .tcp, ipv6: ipv6, responder: responder,
+                                       since: start)
             }
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        recorder?.burstEnded(on: context.eventLoop)
+        context.fireChannelReadComplete()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        recorder?.mergeNow()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

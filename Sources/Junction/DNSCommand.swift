@@ -36,6 +36,12 @@ struct DNSCommand: AsyncParsableCommand {
     @Option(help: "Serve /health and /ready over HTTP here, HOST:PORT; empty disables.")
     var healthBind = "127.0.0.1:8080"
 
+    @Option(help: "Serve Prometheus metrics (CoreDNS's names) at /metrics here, HOST:PORT; empty disables.")
+    var metricsBind = "127.0.0.1:9153"
+
+    @Option(help: "UDP sockets sharing the port (SO_REUSEPORT), one event loop each (default: one per core).")
+    var udpSockets: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -43,6 +49,9 @@ struct DNSCommand: AsyncParsableCommand {
         guard Self.hostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
         guard healthBind.isEmpty || Self.hostPort(healthBind) != nil else {
             throw ValidationError("--health-bind must be HOST:PORT, got \(healthBind)")
+        }
+        guard metricsBind.isEmpty || Self.hostPort(metricsBind) != nil else {
+            throw ValidationError("--metrics-bind must be HOST:PORT, got \(metricsBind)")
         }
         guard DNSName(clusterDomain) != nil else { throw ValidationError("invalid --cluster-domain \(clusterDomain)") }
         guard PodRecordMode(rawValue: pods) != nil else {
@@ -77,9 +86,11 @@ struct DNSCommand: AsyncParsableCommand {
         if addresses.isEmpty { logger.warning("no upstream resolvers: names outside the cluster get SERVFAIL") }
         let config = ClusterDNSServerConfig(
             host: host, port: port, zone: zone, podMode: podMode, resolver: ClusterResolverConfig(ttl: ttl),
-            upstreams: addresses)
+            upstreams: addresses, udpSockets: udpSockets)
         let client = try KubeClient(config: KubeConfig.load(path: kubeconfig))
-        let server = ClusterDNSServer(config: config, logger: logger)
+        let metricsAddress = metricsBind.isEmpty ? nil : Self.hostPort(metricsBind)
+        let metrics = metricsAddress.map { _ in DNSMetrics(host: host, port: port) }
+        let server = ClusterDNSServer(config: config, logger: logger, metrics: metrics)
         let health = healthBind.isEmpty ? nil : Self.hostPort(healthBind)
         try await withSignalCancellation {
             try await withThrowingDiscardingTaskGroup { group in
@@ -88,6 +99,13 @@ struct DNSCommand: AsyncParsableCommand {
                         try await DNSHealthEndpoint.serve(
                             host: health.host, port: health.port, isReady: { server.isReady },
                             onBound: { logger.info("health endpoint listening", metadata: ["port": "\($0)"]) })
+                    }
+                }
+                if let metricsAddress {
+                    group.addTask {
+                        try await DNSMetricsEndpoint.serve(
+                            host: metricsAddress.host, port: metricsAddress.port, server: server,
+                            onBound: { logger.info("metrics endpoint listening", metadata: ["port": "\($0)"]) })
                     }
                 }
                 group.addTask { try await server.run(client: client) }

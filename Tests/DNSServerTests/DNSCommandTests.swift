@@ -31,7 +31,8 @@ struct DNSCommandTests {
             p.executableURL = URL(fileURLWithPath: junctionBinary)
             // The upstream is a loopback port where nothing listens: the host's resolvers are never asked.
             p.arguments = ["dns", "--kubeconfig", cp.kubeconfig, "--listen", "127.0.0.1:0",
-                           "--health-bind", "127.0.0.1:0", "--upstream", "127.0.0.1:9", "--ttl", "17"]
+                           "--health-bind", "127.0.0.1:0", "--metrics-bind", "127.0.0.1:0", "--upstream", "127.0.0.1:9",
+                           "--ttl", "17"]
             let log = FileHandle(forWritingAtPath: logPath)
             p.standardOutput = log
             p.standardError = log
@@ -41,14 +42,17 @@ struct DNSCommandTests {
             }
             var dnsPort: Int?
             var healthPort: Int?
-            for _ in 0..<200 where dnsPort == nil || healthPort == nil {
+            var metricsPort: Int?
+            for _ in 0..<200 where dnsPort == nil || healthPort == nil || metricsPort == nil {
                 let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
                 dnsPort = Self.port(in: text, after: "cluster DNS listening", key: "udp")
                 healthPort = Self.port(in: text, after: "health endpoint listening", key: "port")
+                metricsPort = Self.port(in: text, after: "metrics endpoint listening", key: "port")
                 try await Task.sleep(for: .milliseconds(25))
             }
             let dns = try #require(dnsPort)
             let health = try #require(healthPort)
+            let metrics = try #require(metricsPort)
             var ready = ""
             for _ in 0..<200 {
                 ready = try await curlStatus("http://127.0.0.1:\(health)/ready")
@@ -63,6 +67,9 @@ struct DNSCommandTests {
             }.out
             #expect(answer.contains("10.244.3.4"))
             #expect(answer.contains("17"))
+            // The dig's query shows up in /metrics, under the configured listen address.
+            let key = #"coredns_dns_requests_total{server="dns://127.0.0.1:0",zone=".",view="",proto="udp",family="1",type="A"}"#
+            try await eventually { samples(try await curlBody("http://127.0.0.1:\(metrics)/metrics"))[key] == 1 }
             // SIGTERM ends it cleanly; waited for off the cooperative pool, which the other tests' servers need.
             p.terminate()
             let status = try await offload {

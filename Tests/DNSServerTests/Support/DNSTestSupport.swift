@@ -33,12 +33,12 @@ final class RunningDNSServer: Sendable {
     }
 
     static func start(client: KubeClient?, podMode: PodRecordMode = .insecure, upstreams: [SocketAddress] = [],
-                      upstreamTimeout: TimeAmount = .seconds(1)) async throws -> RunningDNSServer {
+                      upstreamTimeout: TimeAmount = .seconds(1), metrics: DNSMetrics? = nil) async throws -> RunningDNSServer {
         var logger = Logger(label: "test.dns")
         logger.logLevel = .warning
         let config = ClusterDNSServerConfig(host: "127.0.0.1", port: 0, podMode: podMode, upstreams: upstreams,
                                             upstreamTimeout: upstreamTimeout)
-        let server = ClusterDNSServer(config: config, logger: logger)
+        let server = ClusterDNSServer(config: config, logger: logger, metrics: metrics)
         let (ports, continuation) = AsyncStream<ClusterDNSServer.BoundPorts>.makeStream()
         let task = Task {
             defer { continuation.finish() }
@@ -103,8 +103,9 @@ final class RunningDNSServer: Sendable {
 
 /// Runs `body` with a server and always stops it.
 func withDNSServer(client: KubeClient?, podMode: PodRecordMode = .insecure, upstreams: [SocketAddress] = [],
-                   _ body: (RunningDNSServer) async throws -> Void) async throws {
-    let server = try await RunningDNSServer.start(client: client, podMode: podMode, upstreams: upstreams)
+                   metrics: DNSMetrics? = nil, _ body: (RunningDNSServer) async throws -> Void) async throws {
+    let server = try await RunningDNSServer.start(client: client, podMode: podMode, upstreams: upstreams,
+                                                  metrics: metrics)
     do {
         try await body(server)
         await server.stop()
