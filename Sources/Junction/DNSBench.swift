@@ -28,7 +28,9 @@ struct DNSBench: AsyncParsableCommand {
     @Option(help: "dnsperf outstanding queries.") var outstanding = 200
     @Option(help: "Service creates (and deletes) timed to the first answer (and NXDOMAIN).") var trials = 50
     @Option(help: "Concurrent API writers for the bulk create.") var writers = 16
-    @Option(help: "UDP sockets for junction dns (default: one per core).") var udpSockets: Int?
+    @Option(help: "UDP sockets for junction dns (default: one per core; one with --pin).") var udpSockets: Int?
+    @Flag(help: "Pin the servers to the last core and dnsperf to the others (taskset), so the load generator (and its per-query output for the percentiles) does not take the server's CPU.")
+    var pin = false
     @Option(help: "dnsperf binary (Debian package dnsperf).") var dnsperf = "/usr/bin/dnsperf"
     @Option(help: "dnsmasq binary (Debian package dnsmasq-base).") var dnsmasq = "/usr/sbin/dnsmasq"
 
@@ -62,9 +64,12 @@ struct DNSBench: AsyncParsableCommand {
         var dnsArgs = ["dns", "--kubeconfig", dir + "/kubeconfig", "--listen", "127.0.0.1:0",
                        "--health-bind", "127.0.0.1:0", "--metrics-bind", "127.0.0.1:0",
                        "--upstream", "127.0.0.1:\(upstream)", "--log-level", "info"]
-        if let udpSockets { dnsArgs += ["--udp-sockets", "\(udpSockets)"] }
+        if let sockets = udpSockets ?? (pin ? 1 : nil) { dnsArgs += ["--udp-sockets", "\(sockets)"] }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let serverCPUs = pin ? "\(cores - 1)" : nil
+        let loadCPUs = pin ? (cores > 1 ? "0-\(max(cores - 2, 0))" : "0") : nil
         let dnsStart = ContinuousClock.now
-        let junction = try DNSBenchChild(exe, dnsArgs, log: dir + "/dns.log")
+        let junction = try DNSBenchChild(exe, dnsArgs, log: dir + "/dns.log", cpus: serverCPUs)
         defer { junction.kill() }
         let junctionPort = try await junction.waitForLog(key: "udp", after: "cluster DNS listening",
                                                          timeout: .seconds(30))
@@ -79,12 +84,12 @@ struct DNSBench: AsyncParsableCommand {
         let dnsmasqPort = try Self.freePort(udp: true, tcp: true)
         try cluster.writeDnsmasqConfig(dir: dir, name: "dnsmasq-all", srv: true)
         let masq = try DNSBenchChild(dnsmasq, Self.dnsmasqArguments(dir + "/dnsmasq-all.conf", port: dnsmasqPort),
-                                     log: dir + "/dnsmasq-all.log")
+                                     log: dir + "/dnsmasq-all.log", cpus: serverCPUs)
         defer { masq.kill() }
         let hostsPort = try Self.freePort(udp: true, tcp: true)
         try cluster.writeDnsmasqConfig(dir: dir, name: "dnsmasq-hosts", srv: false)
         let masqHosts = try DNSBenchChild(dnsmasq, Self.dnsmasqArguments(dir + "/dnsmasq-hosts.conf", port: hostsPort),
-                                          log: dir + "/dnsmasq-hosts.log")
+                                          log: dir + "/dnsmasq-hosts.log", cpus: serverCPUs)
         defer { masqHosts.kill() }
         try await waitForAnswer(port: dnsmasqPort, name: probe, timeout: .seconds(30))
         try await waitForAnswer(port: hostsPort, name: probe, timeout: .seconds(30))
@@ -99,7 +104,7 @@ struct DNSBench: AsyncParsableCommand {
 
         // Peak throughput, alternating the servers so drift in the machine's load hits them alike.
         let perf = DNSPerf(binary: dnsperf, queryFile: queryFile, dir: dir, seconds: seconds, clients: clients,
-                           outstanding: outstanding)
+                           outstanding: outstanding, cpus: loadCPUs)
         var peak: [String: DNSPerf.Result] = [:]
         for tcp in [false, true] {
             for (label, port, pid) in [("junction", junctionPort, junction.pid), ("dnsmasq-all", dnsmasqPort, masq.pid),
@@ -145,7 +150,7 @@ struct DNSBench: AsyncParsableCommand {
             String(format: "p50 %.3f ms  p99 %.3f ms  max %.2f ms  lost %d", r.p50Ms, r.p99Ms, r.maxMs, r.lost)
         }
         print("""
-            dns benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores; \(services) services, \(cluster.headlessCount) of them headless × \(endpoints) endpoints; dnsperf -c \(clients) -q \(outstanding) -l \(seconds) over a \(queries.count)-query mix)
+            dns benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores\(pin ? ", servers pinned to CPU \(serverCPUs ?? ""), dnsperf to \(loadCPUs ?? "")" : ""); \(services) services, \(cluster.headlessCount) of them headless × \(endpoints) endpoints; dnsperf -c \(clients) -q \(outstanding) -l \(seconds) over a \(queries.count)-query mix)
               \(services) services created over the API in \(ms(createTime)); junction dns start → first answer: \(ms(syncTime))
               answers equal to dnsmasq's (rcode and record data, first \(agreement.checked) queries of the mix): \(agreement.agreeing)\(agreement.note)
               peak queries/s and server CPU per query (ratio = junction/dnsmasq; lost = junction/all/hosts):
@@ -419,6 +424,8 @@ struct DNSPerf {
     let seconds: Int
     let clients: Int
     let outstanding: Int
+    /// CPUs dnsperf runs on (`taskset -c`), or nil for anywhere.
+    var cpus: String? = nil
 
     /// One run against `port`; `server` is the PID whose CPU time is charged per completed query. `perQuery` adds
     /// `-v` (one line per query) for the latency percentiles.
@@ -431,7 +438,7 @@ struct DNSPerf {
         if perQuery { args += ["-v"] }
         let output = dir + "/dnsperf-\(label).txt"
         let cpuBefore = DNSBenchChild.cpuTicks(server)
-        let child = try DNSBenchChild(binary, args, log: output)
+        let child = try DNSBenchChild(binary, args, log: output, cpus: cpus)
         defer { child.kill() }
         guard await child.waitForExit(timeout: .seconds(seconds + 60)) else {
             throw ValidationError("dnsperf \(label) did not finish")
@@ -479,7 +486,10 @@ final class DNSBenchChild {
     let name: String
     private var exited = false
 
-    init(_ executable: String, _ arguments: [String], log: String) throws {
+    /// `cpus` pins the child (and its threads) with `taskset -c`, which execs it in place: the PID stays the child's.
+    init(_ executable: String, _ arguments: [String], log: String, cpus: String? = nil) throws {
+        let displayName = URL(fileURLWithPath: executable).lastPathComponent
+        let (executable, arguments) = cpus.map { ("/usr/bin/taskset", ["-c", $0, executable] + arguments) } ?? (executable, arguments)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -493,7 +503,7 @@ final class DNSBenchChild {
         guard rc == 0 else { throw ValidationError("cannot start \(executable): \(String(cString: strerror(rc)))") }
         self.pid = pid
         self.log = log
-        self.name = URL(fileURLWithPath: executable).lastPathComponent
+        self.name = displayName
     }
 
     deinit { kill() }

@@ -8,8 +8,19 @@ import Synchronization
 /// difference as individual changes. Every change reaches `onChange` as (previous, current) — nil previous is an
 /// add, nil current a delete — and `onSynced` fires after each complete list.
 public final class Reflector: Sendable {
+    /// What the reflector keeps of each object between events.
+    public enum Retention: Sendable {
+        /// The whole object: `previous` is the full last-seen object.
+        case full
+        /// Only its identity (name, namespace, uid, resourceVersion, labels): for consumers that keep their own
+        /// parsed state and read nothing else from `previous` — a 10k-Service cache then costs kilobytes, not
+        /// tens of megabytes of JSON trees. Changes are detected by resourceVersion.
+        case identity
+    }
+
     public let path: String
     public let query: String
+    public let retention: Retention
     let client: KubeClient
     let logger: Logger
     let onChange: @Sendable (_ previous: JSONValue?, _ current: JSONValue?) async -> Void
@@ -18,19 +29,42 @@ public final class Reflector: Sendable {
     private let syncedOnce = Mutex(false)
 
     /// `path` is a collection, e.g. `/api/v1/services`; `query` an extra selector such as `fieldSelector=…`.
-    public init(client: KubeClient, path: String, query: String = "", logger: Logger,
+    public init(client: KubeClient, path: String, query: String = "", retention: Retention = .full, logger: Logger,
                 onChange: @escaping @Sendable (JSONValue?, JSONValue?) async -> Void,
                 onSynced: @escaping @Sendable () async -> Void = {}) {
         self.client = client
         self.path = path
         self.query = query
+        self.retention = retention
         self.logger = logger
         self.onChange = onChange
         self.onSynced = onSynced
     }
 
     public var hasSynced: Bool { syncedOnce.withLock { $0 } }
+    /// What is kept of each object (the whole object, or its identity: see `Retention`).
     public var snapshot: [JSONValue] { items.withLock { Array($0.values) } }
+
+    /// What is stored for `o` under this reflector's retention.
+    func retained(_ o: JSONValue) -> JSONValue {
+        guard retention == .identity else { return o }
+        var metadata: [String: JSONValue] = [:]
+        for field in ["name", "namespace", "uid", "resourceVersion", "labels"] {
+            if let v = o.value(at: ["metadata", field]) { metadata[field] = v }
+        }
+        return ["metadata": .object(metadata)]
+    }
+
+    /// Whether `new` differs from what was stored: by resourceVersion when both have one (the API's promise: same
+    /// version, same object), else by content.
+    func differs(_ stored: JSONValue?, _ new: JSONValue) -> Bool {
+        guard let stored else { return true }
+        if let a = stored.value(at: ["metadata", "resourceVersion"])?.stringValue,
+            let b = new.value(at: ["metadata", "resourceVersion"])?.stringValue {
+            return a != b
+        }
+        return retained(new) != stored
+    }
 
     static func key(_ o: JSONValue) -> String {
         (o.value(at: ["metadata", "namespace"])?.stringValue ?? "") + "/" + (o.value(at: ["metadata", "name"])?.stringValue ?? "")
@@ -64,10 +98,10 @@ public final class Reflector: Sendable {
         var fresh: [String: JSONValue] = [:]
         for o in list["items"]?.arrayValue ?? [] { fresh[Self.key(o)] = o }
         let old = items.withLock { current in
-            defer { current = fresh }
+            defer { current = fresh.mapValues(retained) }
             return current
         }
-        for (k, o) in fresh where old[k] != o { await onChange(old[k], o) }
+        for (k, o) in fresh where differs(old[k], o) { await onChange(old[k], o) }
         for (k, o) in old where fresh[k] == nil { await onChange(o, nil) }
         syncedOnce.withLock { $0 = true }
         await onSynced()
@@ -84,8 +118,8 @@ public final class Reflector: Sendable {
             let k = Self.key(e.object)
             switch e.type {
             case "ADDED", "MODIFIED":
-                let previous = items.withLock { $0.updateValue(e.object, forKey: k) }
-                if previous != e.object { await onChange(previous, e.object) }
+                let previous = items.withLock { $0.updateValue(retained(e.object), forKey: k) }
+                if differs(previous, e.object) { await onChange(previous, e.object) }
             case "DELETED":
                 if let previous = items.withLock({ $0.removeValue(forKey: k) }) { await onChange(previous, nil) }
             case "ERROR":

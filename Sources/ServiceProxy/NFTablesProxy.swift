@@ -144,9 +144,10 @@ public actor NFTablesProxy {
             }
         }
         defer { Task { await health.shutdown() } }
-        let services = Reflector(client: api, path: "/api/v1/services", logger: logger,
+        // The trackers keep their own parsed state and read only identities from `previous`.
+        let services = Reflector(client: api, path: "/api/v1/services", retention: .identity, logger: logger,
                                  onChange: { p, c in await self.serviceChanged(p, c) }, onSynced: { await self.listed("services") })
-        let slices = Reflector(client: api, path: "/apis/discovery.k8s.io/v1/endpointslices", logger: logger,
+        let slices = Reflector(client: api, path: "/apis/discovery.k8s.io/v1/endpointslices", retention: .identity, logger: logger,
                                onChange: { p, c in await self.sliceChanged(p, c) }, onSynced: { await self.listed("endpointslices") })
         let node = Reflector(client: api, path: "/api/v1/nodes", query: "fieldSelector=metadata.name%3D\(config.nodeName)", logger: logger,
                              onChange: { p, c in await self.nodeChanged(p, c) }, onSynced: { await self.listed("node") })

@@ -1,0 +1,64 @@
+import Foundation
+import KubeClient
+import KubeModel
+import Logging
+import TestSupport
+import Testing
+
+/// The reflector the daemons build on, against the real API server: list, then watch; adds, updates and deletes as
+/// (previous, current) pairs; with identity retention the cache holds only metadata while events still carry the
+/// full current object.
+@Suite("Reflector")
+struct ReflectorTests {
+    struct Event: Sendable {
+        var previous: JSONValue?
+        var current: JSONValue?
+    }
+
+    @Test("identity retention: full current objects in events, identities in previous and in the cache", arguments: [true, false])
+    func retention(identity: Bool) async throws {
+        try await withControlPlane { cp in
+            let api = try cp.api
+            let events = Locked<[Event]>([])
+            let synced = Locked(false)
+            let reflector = Reflector(
+                client: api, path: "/api/v1/namespaces/default/services", retention: identity ? .identity : .full,
+                logger: Logger(label: "test"),
+                onChange: { p, c in events.withLock { $0.append(Event(previous: p, current: c)) } },
+                onSynced: { synced.withLock { $0 = true } })
+            let task = Task { await reflector.run() }
+            defer { task.cancel() }
+            func wait(_ what: String, _ condition: @Sendable () -> Bool) async throws {
+                let deadline = Date().addingTimeInterval(10)
+                while !condition() {
+                    guard Date() < deadline else { throw TestFailure("timed out waiting for \(what)") }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+            }
+            try await wait("the first list") { synced.withLock { $0 } }
+            let listed = events.withLock { $0.count }   // the `kubernetes` Service
+
+            try cp.kubectl("create", "service", "clusterip", "r1", "--tcp=80:8080")
+            try await wait("the add") { events.withLock { $0.count } == listed + 1 }
+            try cp.kubectl("label", "service", "r1", "tier=web")
+            try await wait("the update") { events.withLock { $0.count } == listed + 2 }
+            try cp.kubectl("delete", "service", "r1")
+            try await wait("the delete") { events.withLock { $0.count } == listed + 3 }
+
+            let (add, update, delete) = events.withLock { ($0[listed], $0[listed + 1], $0[listed + 2]) }
+            #expect(add.previous == nil)
+            #expect(add.current?.value(at: ["spec", "ports"])?.arrayValue?.count == 1, "events carry the whole object")
+            #expect(update.previous?.value(at: ["metadata", "name"])?.stringValue == "r1")
+            #expect(update.current?.value(at: ["metadata", "labels", "tier"])?.stringValue == "web")
+            #expect(delete.current == nil)
+            #expect(delete.previous?.value(at: ["metadata", "labels", "tier"])?.stringValue == "web", "labels are part of the identity")
+            if identity {
+                #expect(update.previous?["spec"] == nil, "previous is only the identity")
+                #expect(reflector.snapshot.allSatisfy { $0["spec"] == nil && $0.value(at: ["metadata", "resourceVersion"]) != nil })
+            } else {
+                #expect(update.previous?["spec"] != nil)
+                #expect(reflector.snapshot.allSatisfy { $0["spec"] != nil })
+            }
+        }
+    }
+}
