@@ -112,7 +112,7 @@ let package = Package(
             name: "Junction",
             dependencies: [
                 "ControlPlane", "KubeClient", "KubeModel", "NodeAgent", "Simulation", "EchoServer", "Netlink", "ServiceProxy",
-                "NFTablesRunner", "ProxyCore",
+                "NFTablesRunner", "ProxyCore", "NFTRules",
                 "DNSServer", "DNSCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks (not tests): a release build in its own build directory, then each benchmark with a baseline measured
-# in the same run. Usage: scripts/bench.sh [control-plane|cluster|dns|all]
+# in the same run. Usage: scripts/bench.sh [control-plane|cluster|proxy|dns|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
@@ -14,6 +14,7 @@ dns_tools() {
 case "${1:-all}" in
   control-plane) $bin bench control-plane ;;
   cluster) $bin bench cluster ;;
+  proxy) $bin bench proxy ;;
   dns) dns_tools; $bin bench dns ;;
-  all) $bin bench control-plane; $bin bench cluster; dns_tools; $bin bench dns ;;
+  all) $bin bench control-plane; $bin bench cluster; $bin bench proxy; dns_tools; $bin bench dns ;;
 esac

@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (bounded in count and time, loopback only).",
-        subcommands: [ControlPlaneBench.self, ClusterBench.self, DNSBench.self])
+        subcommands: [ControlPlaneBench.self, ClusterBench.self, ProxyBench.self, DNSBench.self])
 }
 
 /// Writes per second and watch fan-out latency of a control plane this command starts on loopback, each next to

@@ -44,6 +44,9 @@ public enum NFTValue: Sendable, Hashable, Comparable {
     /// `address . port`, the data of endpoint maps: the same as `.concat([.address, .port])` in nft, kept as
     /// one case because there are a quarter of a million of them at scale and arrays cost an allocation each.
     case addressAndPort(IPAddress, Int)
+    /// `address . port . index`, the keys of the ClusterIP endpoint maps (`NFTSetSpec.clusterEndpoints`): the same
+    /// as `.concat([.address, .port, .integer])`, one case for the same reason as `addressAndPort`.
+    case endpointKey(IPAddress, port: Int, index: Int)
     case concat([NFTValue])
     case verdict(NFTVerdict)
 
@@ -63,6 +66,10 @@ public enum NFTValue: Sendable, Hashable, Comparable {
         case (.addressAndPort(let a, let p), .addressAndPort(let b, let q)):
             let byAddress = order(a, b)
             return byAddress != 0 ? byAddress : order(p, q)
+        case (.endpointKey(let a, let p, let i), .endpointKey(let b, let q, let j)):
+            let byAddress = order(a, b)
+            if byAddress != 0 { return byAddress }
+            return p != q ? order(p, q) : order(i, j)
         case (.concat(let a), .concat(let b)):
             for (x, y) in zip(a, b) {
                 let c = compare(x, y)
@@ -82,8 +89,9 @@ public enum NFTValue: Sendable, Hashable, Comparable {
         case .port: 3
         case .integer: 4
         case .addressAndPort: 5
-        case .concat: 6
-        case .verdict: 7
+        case .endpointKey: 6
+        case .concat: 7
+        case .verdict: 8
         }
     }
 }
@@ -155,8 +163,8 @@ public enum NFTStatement: Sendable, Hashable {
     case masquerade
     /// `dnat ip to addr:port`.
     case dnat(IPAddress, port: Int)
-    /// `dnat ip to <key> map @map`: destination from a data map of `address . port` (no match: next rule).
-    case dnatMap(NFTField, map: String)
+    /// `dnat ip to <k1 . k2 …> map @map`: destination from a data map of `address . port` (no match: next rule).
+    case dnatMap([NFTField], map: String)
     /// `update @set { f }`: add the key, or refresh its timeout.
     case updateSet([NFTField], set: String)
 }
@@ -258,11 +266,14 @@ public enum NFTSetSpec: Sendable, Hashable {
     /// The port is typed by the Service's protocol: with `th dport`, nft 1.0.6 fails every later command that
     /// loads the table into its cache, with "conflicting protocols specified: tcp vs. th".)
     case endpointIndex(ServiceProtocol)
+    /// `typeof ip daddr . tcp dport . numgen random mod 1 : ip daddr . tcp dport`: ClusterIP, port and random index
+    /// to `address . port`, the endpoint maps of the shared `pick-…` chains (`NFTValue.endpointKey` keys).
+    case clusterEndpoints(ServiceProtocol)
 
     public var isMap: Bool {
         switch self {
         case .types(_, let data): data != nil
-        case .endpointIndex: true
+        case .endpointIndex, .clusterEndpoints: true
         }
     }
 }

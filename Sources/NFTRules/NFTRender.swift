@@ -12,6 +12,7 @@ extension NFTValue {
         case .proto(let p): p.lowercaseName
         case .port(let p), .integer(let p): String(p)
         case .addressAndPort(let a, let p): "\(a) . \(p)"
+        case .endpointKey(let a, let p, let i): "\(a) . \(p) . \(i)"
         case .concat(let parts): parts.map { $0.rendered(family) }.joined(separator: " . ")
         case .verdict(let v): v.rendered
         }
@@ -100,7 +101,7 @@ extension NFTStatement {
             let target = address.isV4 ? "\(address):\(port)" : "[\(address)]:\(port)"
             return "dnat \(family.rawValue) to \(target)"
         case .dnatMap(let key, let map):
-            return "dnat \(family.rawValue) to \(key.rendered(family)) map @\(map)"
+            return "dnat \(family.rawValue) to \(renderFields(key, family)) map @\(map)"
         case .updateSet(let fields, let set):
             return "update @\(set) { \(renderFields(fields, family)) }"
         }
@@ -127,6 +128,9 @@ extension NFTSet {
             parts.append(type)
         case .endpointIndex(let proto):
             parts.append("typeof numgen random mod 1 : \(family.rawValue) daddr . \(proto.lowercaseName) dport")
+        case .clusterEndpoints(let proto):
+            let address = "\(family.rawValue) daddr", port = "\(proto.lowercaseName) dport"
+            parts.append("typeof \(address) . \(port) . numgen random mod 1 : \(address) . \(port)")
         }
         if !flags.isEmpty { parts.append("flags " + flags.sorted().map(\.rawValue).joined(separator: ",")) }
         if let timeout { parts.append("timeout \(timeout)s") }
@@ -180,6 +184,12 @@ struct TextBuffer {
             append(a)
             append(" . ")
             append(p)
+        case .endpointKey(let a, let p, let i):
+            append(a)
+            append(" . ")
+            append(p)
+            append(" . ")
+            append(i)
         case .concat(let parts):
             for (i, part) in parts.enumerated() {
                 if i > 0 { append(" . ") }

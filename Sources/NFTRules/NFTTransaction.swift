@@ -1,3 +1,5 @@
+import KubeModel
+
 /// One element of an `add element` command.
 public struct NFTElement: Sendable, Hashable {
     public var key: NFTValue
@@ -256,6 +258,22 @@ extension NFTSet {
     /// Elements in key order, for stable output. Integer keys (the endpoint maps, a quarter million elements at
     /// scale) sort as plain integers.
     public var sortedElements: [NFTElement] {
+        if case .endpointKey? = elements.first?.key {
+            // The ClusterIP endpoint maps: sort (address, port, index) triples without going through `compare`.
+            var keys: [(UInt128, Int, Int, IPAddress)] = []
+            keys.reserveCapacity(elements.count)
+            for key in elements.keys {
+                guard case .endpointKey(let a, let p, let i) = key else {
+                    return elements.keys.sorted().compactMap { key in elements[key].map { NFTElement(key, $0) } }
+                }
+                keys.append((a.value, p, i, a))
+            }
+            keys.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
+            return keys.compactMap { k in
+                let key = NFTValue.endpointKey(k.3, port: k.1, index: k.2)
+                return elements[key].map { NFTElement(key, $0) }
+            }
+        }
         var integers: [(Int, NFTElementData)] = []
         integers.reserveCapacity(elements.count)
         for (key, value) in elements {

@@ -282,8 +282,8 @@ public struct PacketTracer: Sendable {
                     case .dnat(let address, let port):
                         rewrite(to: Destination(address, port))
                         return .final(.accept)
-                    case .dnatMap(let field, let map):
-                        switch lookup(map, key: value(of: [field])) {
+                    case .dnatMap(let fields, let map):
+                        switch lookup(map, key: value(of: fields)) {
                         case .addressAndPort(let address, let port)?:
                             rewrite(to: Destination(address, port))
                         case .concat(let parts)? where parts.count == 2:
@@ -342,6 +342,10 @@ public struct PacketTracer: Sendable {
             if fields.count == 1 { return value(of: fields[0]) }
             var parts: [NFTValue] = []
             for field in fields { parts.append(value(of: field)) }
+            // The model keeps `address . port . index` keys in their own case.
+            if parts.count == 3, case .address(let a) = parts[0], case .port(let p) = parts[1], case .integer(let i) = parts[2] {
+                return .endpointKey(a, port: p, index: i)
+            }
             return .concat(parts)
         }
 

@@ -38,6 +38,9 @@ public enum NFTNames {
     public static func externalChain(_ name: ServicePortName) -> String { "ext-" + portID(name) }
     /// `loadBalancerSourceRanges` filtering.
     public static func firewallChain(_ name: ServicePortName) -> String { "fw-" + portID(name) }
+    /// The shared chain, and its endpoint map of the same name, of every plain ClusterIP port with `count`
+    /// endpoints of `proto` (see `NFTRuleBuilder`).
+    public static func pickChain(_ proto: ServiceProtocol, count: Int) -> String { "pick-\(proto.lowercaseName)-\(count)" }
     /// The ClientIP-affinity set of one endpoint of one port (`:` of IPv6 addresses spelled `.`).
     public static func affinitySet(_ name: ServicePortName, _ endpoint: Endpoint) -> String {
         let address = endpoint.ip.description.map { $0 == ":" ? "." : $0 }
@@ -62,6 +65,14 @@ enum Claimants: Sendable, Equatable {
         switch self {
         case .one(_, let value): value
         case .many(let owners): owners.keys.min().flatMap { owners[$0] }
+        }
+    }
+
+    /// The smallest port name.
+    var winnerName: ServicePortName? {
+        switch self {
+        case .one(let name, _): name
+        case .many(let owners): owners.keys.min()
         }
     }
 
@@ -95,12 +106,29 @@ struct OwnedElements: Sendable, Equatable {
     var elements: [NFTElement]
 }
 
+/// The endpoint list of a plain ClusterIP port: its elements in its `pick-…` map, keyed by the port's dispatch key
+/// (`ClusterIP . proto . port`). Written by whichever port wins the `service-ips` claim on that key, so that the
+/// map's elements always match the chain the dispatch element points to, even if two ports ever shared a key.
+struct ClusterList: Sendable, Equatable {
+    var dispatch: SharedKey
+    var map: String
+    var elements: [NFTElement]
+}
+
 /// What one Service port contributes to the table.
 struct PortObjects: Sendable, Equatable {
     var chains: [NFTChain] = []
     var sets: [NFTSet] = []
     var claims: [SharedKey: NFTElementData] = [:]
     var owned: [OwnedElements] = []
+    /// Chains and sets several ports may contribute identically (the `pick-…` chain and map of an endpoint
+    /// count): in the table while at least one port wants them.
+    var sharedChains: [NFTChain] = []
+    var sharedSets: [NFTSet] = []
+    var clusterList: ClusterList? = nil
+
+    /// The `service-ips` keys this port claims: the ones an endpoint list may hang on.
+    var dispatchKeys: [SharedKey] { claims.keys.filter { $0.set == NFTNames.serviceIPs } }
 }
 
 /// The built rules: the table as the kernel should have it, plus the bookkeeping that lets a sync change only
@@ -116,6 +144,8 @@ public struct NFTProxyRuleset: Sendable, Equatable {
     var claims: [SharedKey: Claimants] = [:]
     /// Where each endpoint list lives in the shared endpoint maps.
     var slots = SlotAllocator()
+    /// How many ports want each shared chain (`chain NAME`) and set (`set NAME`).
+    var sharedUsers: [String: Int] = [:]
 
     init(config: NFTProxyConfig, table: NFTTable) {
         self.config = config
@@ -136,8 +166,42 @@ public struct NFTProxyRuleset: Sendable, Equatable {
     /// The element value the winning claimant wants, if any.
     func effective(_ key: SharedKey) -> NFTElementData? { claims[key]?.winner }
 
+    /// The endpoint list in the table for a dispatch key: the one of the port that wins the key's claim, if that
+    /// port is a plain one.
+    func clusterList(for key: SharedKey) -> ClusterList? {
+        guard let winner = claims[key]?.winnerName, let list = contributions[winner]?.clusterList, list.dispatch == key
+        else { return nil }
+        return list
+    }
+
+    mutating func write(_ elements: [NFTElement], to setName: String, remove: Bool) {
+        // Taken out of the dictionary while changed, so that its element storage is not copied.
+        guard var set = table.sets.removeValue(forKey: setName) else { return }
+        for element in elements { set.elements[element.key] = remove ? nil : element.value }
+        table.sets[setName] = set
+    }
+
+    /// Takes the endpoint lists of `keys` out of the table, runs `body` (which may change who wins them), and puts
+    /// the winners' lists back.
+    mutating func rewritingLists(_ keys: [SharedKey], _ body: (inout NFTProxyRuleset) -> Void) {
+        for key in keys {
+            if let list = clusterList(for: key) { write(list.elements, to: list.map, remove: true) }
+        }
+        body(&self)
+        for key in keys {
+            if let list = clusterList(for: key) { write(list.elements, to: list.map, remove: false) }
+        }
+    }
+
     mutating func remove(_ name: ServicePortName) {
-        guard let old = contributions.removeValue(forKey: name) else { return }
+        guard let old = contributions[name] else { return }
+        rewritingLists(old.dispatchKeys) { $0.removeObjects(name, old) }
+        for chain in old.sharedChains where release("chain " + chain.name) { table.chains[chain.name] = nil }
+        for set in old.sharedSets where release("set " + set.name) { table.sets[set.name] = nil }
+    }
+
+    private mutating func removeObjects(_ name: ServicePortName, _ old: PortObjects) {
+        contributions[name] = nil
         for chain in old.chains { table.chains[chain.name] = nil }
         for set in old.sets { table.sets[set.name] = nil }
         for key in old.claims.keys {
@@ -145,14 +209,16 @@ public struct NFTProxyRuleset: Sendable, Equatable {
             claims[key] = rest
             table.sets[key.set]?.elements[key.key] = rest?.winner
         }
-        for group in old.owned {
-            guard var set = table.sets.removeValue(forKey: group.set) else { continue }
-            for element in group.elements { set.elements[element.key] = nil }
-            table.sets[group.set] = set
-        }
+        for group in old.owned { write(group.elements, to: group.set, remove: true) }
     }
 
     mutating func insert(_ name: ServicePortName, _ objects: PortObjects) {
+        for chain in objects.sharedChains where retain("chain " + chain.name) { table.chains[chain.name] = chain }
+        for set in objects.sharedSets where retain("set " + set.name) { table.sets[set.name] = set }
+        rewritingLists(objects.dispatchKeys) { $0.insertObjects(name, objects) }
+    }
+
+    private mutating func insertObjects(_ name: ServicePortName, _ objects: PortObjects) {
         contributions[name] = objects
         for chain in objects.chains { table.chains[chain.name] = chain }
         for set in objects.sets { table.sets[set.name] = set }
@@ -161,12 +227,21 @@ public struct NFTProxyRuleset: Sendable, Equatable {
             claims[key] = updated
             table.sets[key.set]?.elements[key.key] = updated.winner
         }
-        for group in objects.owned {
-            // Taken out of the dictionary while filled, so that its element storage is not copied.
-            guard var set = table.sets.removeValue(forKey: group.set) else { continue }
-            for element in group.elements { set.elements[element.key] = element.value }
-            table.sets[group.set] = set
-        }
+        for group in objects.owned { write(group.elements, to: group.set, remove: false) }
+    }
+
+    /// Counts a user of a shared object; true for the first.
+    private mutating func retain(_ name: String) -> Bool {
+        let users = sharedUsers[name, default: 0] + 1
+        sharedUsers[name] = users
+        return users == 1
+    }
+
+    /// Drops a user of a shared object; true for the last.
+    private mutating func release(_ name: String) -> Bool {
+        let users = sharedUsers[name, default: 1] - 1
+        sharedUsers[name] = users > 0 ? users : nil
+        return users <= 0
     }
 }
 
@@ -180,7 +255,15 @@ public struct NFTProxyRuleset: Sendable, Equatable {
 /// (`reject` is only allowed in input, forward and output), and `cluster-ips-check` refuses unknown ports on a
 /// ClusterIP. Masquerading is decided by setting a mark bit, and done in `masquerading` (postrouting).
 ///
-/// ## Endpoint choice: one rule per port and shared data maps, no chain or set per endpoint or Service
+/// ## Plain ports: no chain of their own
+/// A port reachable only on its ClusterIP, with the Cluster internal policy and no affinity (`isPlain`), is only
+/// elements: `service-ips` sends it to `pick-<proto>-<N>`, shared by every such port with N endpoints, whose rule
+/// `dnat ip to ip daddr . th dport . numgen random mod N map @pick-<proto>-<N>` finds the endpoint under
+/// `ClusterIP . port . index` in the map of the same name. libnftables 1.0.6 dumps every chain of the namespace
+/// into its cache before each command that adds or deletes an element or rule, so at 10k Services a chain per
+/// port made every one-endpoint update cost 8–11 ms; without them it costs well under a millisecond.
+///
+/// ## Endpoint choice for the other ports: one rule per port and shared data maps, no chain or set per endpoint
 /// kube-proxy jumps from `numgen random mod N vmap { i : goto endpoint-chain }` to one chain per endpoint, which
 /// `research/nft-sync.md` measured superlinear (254 s to load 10k Services × 25 endpoints). Here each port's
 /// `svc-…` (and `local-…`) chain has one dispatch rule,
@@ -253,11 +336,17 @@ public struct NFTRuleBuilder: Sendable {
         }
         var touched = Set<SharedKey>()
         var built: [(ServicePortName, PortObjects?)] = []
+        var sharedChains = Set<String>()
+        var sharedSets = Set<String>()
         for name in names {
             let before = ruleset.contributions[name]
             let after = snapshot.servicePorts[name].map { objects(for: $0, slots: &ruleset.slots) }
             if before == after { continue }
             built.append((name, after))
+            for objects in [before, after].compactMap({ $0 }) {
+                sharedChains.formUnion(objects.sharedChains.map(\.name))
+                sharedSets.formUnion(objects.sharedSets.map(\.name))
+            }
             for chain in before?.chains ?? [] { old.chains[chain.name] = chain }
             for set in before?.sets ?? [] { old.sets[set.name] = set }
             for chain in after?.chains ?? [] { new.chains[chain.name] = chain }
@@ -278,17 +367,34 @@ public struct NFTRuleBuilder: Sendable {
                 for element in group.elements { new.sets[group.set]?.elements[element.key] = element.value }
             }
         }
+        // Shared objects are in a view when they exist on its side, sets as declarations: their elements are the
+        // endpoint lists, of which only the changed ports' (the winners' of the touched dispatch keys) are added.
+        let listKeys = touched.filter { $0.set == NFTNames.serviceIPs }
+        func addSharedObjects(to view: inout NFTTable) {
+            for name in sharedChains { if let chain = ruleset.table.chains[name] { view.chains[name] = chain } }
+            for name in sharedSets where view.sets[name] == nil {
+                if let set = ruleset.table.sets[name] { view.sets[name] = set.declaration }
+            }
+            for key in listKeys {
+                guard let list = ruleset.clusterList(for: key) else { continue }
+                if view.sets[list.map] == nil, let declaration = ruleset.table.sets[list.map]?.declaration {
+                    view.sets[list.map] = declaration
+                }
+                for element in list.elements { view.sets[list.map]?.elements[element.key] = element.value }
+            }
+        }
+        addSharedObjects(to: &old)
         for key in touched {
             guard let declaration = ruleset.table.sets[key.set]?.declaration else { continue }
             if old.sets[key.set] == nil { old.sets[key.set] = declaration }
             old.sets[key.set]?.elements[key.key] = ruleset.effective(key)
         }
         // All removals before any insertion: a new list may have taken the slot a removed one freed.
-        // All removals before any insertion: a new list may have taken the slot a removed one freed.
         for (name, _) in built { ruleset.remove(name) }
         for (name, objects) in built {
             if let objects { ruleset.insert(name, objects) }
         }
+        addSharedObjects(to: &new)
         for key in touched {
             guard let declaration = ruleset.table.sets[key.set]?.declaration else { continue }
             if new.sets[key.set] == nil { new.sets[key.set] = declaration }
@@ -440,16 +546,61 @@ public struct NFTRuleBuilder: Sendable {
 
     /// The endpoint lists of a port that live in the shared endpoint maps (affine ports use rules instead).
     func endpointLists(for port: ServicePortSnapshot) -> [EndpointList] {
-        guard port.info.sessionAffinity == .none else { return [] }
+        guard port.info.sessionAffinity == .none, !isPlain(port) else { return [] }
         var lists: [EndpointList] = []
         if !port.clusterEndpoints.isEmpty { lists.append(EndpointList(port: port.name, local: false)) }
         if !port.localEndpoints.isEmpty { lists.append(EndpointList(port: port.name, local: true)) }
         return lists
     }
 
+    /// Whether a port takes the plain layout: reachable only on its ClusterIP, Cluster policy, no affinity, some
+    /// endpoints. Such a port has no chain of its own (see the type's documentation).
+    func isPlain(_ port: ServicePortSnapshot) -> Bool {
+        port.info.sessionAffinity == .none && !port.info.externallyAccessible && !port.info.internalPolicyLocal
+            && port.localEndpoints.isEmpty && !port.clusterEndpoints.isEmpty
+    }
+
+    /// The objects of a plain port: a dispatch element to the shared chain of its endpoint count, and its
+    /// endpoints in that chain's map under `ClusterIP . port . index`.
+    func plainObjects(for port: ServicePortSnapshot) -> PortObjects {
+        var out = PortObjects()
+        let info = port.info
+        let proto = info.protocol
+        let used = port.clusterEndpoints.prefix(EndpointMaps.stride)
+        let pick = NFTNames.pickChain(proto, count: used.count)
+        let dispatch = SharedKey(
+            set: NFTNames.serviceIPs, key: .concat([.address(port.clusterIP), .proto(proto), .port(info.port)]))
+        out.claims[dispatch] = NFTElementData(.verdict(.goto(pick)))
+        out.claims[SharedKey(set: NFTNames.clusterIPs, key: .address(port.clusterIP))] = NFTElementData()
+        for endpoint in port.hairpinCandidates(nodeName: config.nodeName) {
+            out.claims[SharedKey(set: NFTNames.hairpin, key: .concat([.address(endpoint.ip), .address(endpoint.ip)]))] =
+                NFTElementData()
+        }
+        var rules: [NFTRule] = []
+        if config.masqueradeAll {
+            rules.append(NFTRule([.setMarkBits(config.masqueradeMark)]))
+        } else if let offCluster = sourceIsCluster(negated: true) {
+            rules.append(NFTRule([offCluster], [.setMarkBits(config.masqueradeMark)]))
+        }
+        rules.append(NFTRule(
+            [.equals(.l4proto, .proto(proto))],
+            [.dnatMap([.destinationAddress, .destinationPort, .random(modulus: used.count)], map: pick)]))
+        out.sharedChains = [NFTChain(pick, rules: rules)]
+        out.sharedSets = [NFTSet(pick, spec: .clusterEndpoints(proto))]
+        out.clusterList = ClusterList(
+            dispatch: dispatch, map: pick,
+            elements: used.enumerated().map { index, endpoint in
+                NFTElement(
+                    .endpointKey(port.clusterIP, port: info.port, index: index),
+                    NFTElementData(.addressAndPort(endpoint.ip, endpoint.port)))
+            })
+        return out
+    }
+
     /// The chains, private sets and shared elements of one Service port: every policy decision is already in
     /// `port`; this only lays it out (placing its endpoint lists in the shared maps through `slots`).
     func objects(for port: ServicePortSnapshot, slots: inout SlotAllocator) -> PortObjects {
+        if isPlain(port) { return plainObjects(for: port) }
         var out = PortObjects()
         let name = port.name
         let info = port.info
@@ -555,7 +706,7 @@ public struct NFTRuleBuilder: Sendable {
         }
         out.owned.append(OwnedElements(set: map, elements: elements))
         return NFTRule(
-            [.equals(.l4proto, .proto(proto))], [.dnatMap(.random(modulus: used.count, offset: base), map: map)])
+            [.equals(.l4proto, .proto(proto))], [.dnatMap([.random(modulus: used.count, offset: base)], map: map)])
     }
 
     /// ClientIP affinity: the chosen endpoint must be known to remember it, so one rule per endpoint for

@@ -39,15 +39,16 @@ public struct NFTProxyConfig: Sendable, Hashable {
     public var masqueradeBit: Int
     /// Service CIDRs: packets to an address in them that is no ClusterIP are dropped rather than routed out.
     public var serviceCIDRs: [CIDR]
-    /// How many shared endpoint maps TCP ports are spread over (UDP gets a quarter, SCTP a sixteenth, at least
-    /// one each). More maps make each element insert and each rule bind cheaper in the kernel (the work is per
-    /// rule using the map and per element in it); 64 keeps a 10k × 25 full load near its floor.
+    /// How many slot-based endpoint maps TCP ports are spread over (UDP gets a quarter, SCTP a sixteenth, at least
+    /// one each). They serve only the ports with chains of their own (external, Local-policy); more maps make
+    /// each element insert and rule bind cheaper in the kernel (the work is per rule using the map), but every
+    /// map costs every later libnftables command ~10 µs of cache fill, so 8.
     public var endpointMapBuckets: Int
 
     public init(
         family: IPFamily = .ipv4, tableName: String = "junction", nodeName: String, nodeIPs: [IPAddress] = [],
         nodePortAddresses: NodePortAddresses = .all, localhostNodePorts: Bool = false, clusterCIDRs: [CIDR] = [],
-        masqueradeAll: Bool = false, masqueradeBit: Int = 14, serviceCIDRs: [CIDR] = [], endpointMapBuckets: Int = 64
+        masqueradeAll: Bool = false, masqueradeBit: Int = 14, serviceCIDRs: [CIDR] = [], endpointMapBuckets: Int = 8
     ) {
         self.family = family
         self.tableName = tableName

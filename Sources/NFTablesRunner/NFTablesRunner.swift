@@ -23,10 +23,11 @@ public protocol NFTablesExecuting: Sendable {
 public final class NFTablesRunner: NFTablesExecuting {
     private let ctx: Mutex<OpaquePointer?>
 
-    public init() throws(NFTablesError) {
+    /// - Parameter terse: listings leave set elements out, which is all a full sync needs (the names of what
+    ///   exists); false for callers that read elements back.
+    public init(terse: Bool = true) throws(NFTablesError) {
         guard let c = nft_ctx_new(0) else { throw NFTablesError(message: "nft_ctx_new failed", command: "") }
-        // Listings leave set elements out (terse): a full sync only needs the names of what exists.
-        nft_ctx_output_set_flags(c, nft_ctx_output_get_flags(c) | UInt32(NFT_CTX_OUTPUT_TERSE))
+        if terse { nft_ctx_output_set_flags(c, nft_ctx_output_get_flags(c) | UInt32(NFT_CTX_OUTPUT_TERSE)) }
         nft_ctx_buffer_output(c)
         nft_ctx_buffer_error(c)
         ctx = Mutex(c)

@@ -61,31 +61,33 @@ struct IncrementalTests {
         let tx = try transaction(for: "replace an endpoint, same count")
         // Only local endpoints are hairpin candidates, so 10.244.2.x changes no pair.
         #expect(tx.rendered() == """
-            delete element ip junction endpoints-tcp-12 { 98305 }
-            delete element ip junction endpoints-udp-11 { 90113 }
-            add element ip junction endpoints-tcp-12 { 98305 : 10.244.2.50 . 8080 }
-            add element ip junction endpoints-udp-11 { 90113 : 10.244.2.50 . 5353 }
+            delete element ip junction pick-tcp-2 { 10.96.0.10 . 80 . 1 }
+            delete element ip junction pick-udp-2 { 10.96.0.10 . 53 . 1 }
+            add element ip junction pick-tcp-2 { 10.96.0.10 . 80 . 1 : 10.244.2.50 . 8080 }
+            add element ip junction pick-udp-2 { 10.96.0.10 . 53 . 1 : 10.244.2.50 . 5353 }
 
             """)
     }
 
-    @Test("Scaling up rewrites one rule per port chain plus elements")
+    @Test("Scaling up moves a plain port's list to the shared chain and map of its new endpoint count")
     func scaleUp() throws {
         let tx = try transaction(for: "scale up")
-        let rules = tx.commands.filter { if case .addRule = $0 { true } else { false } }
-        let flushes = tx.commands.filter { if case .flushChain = $0 { true } else { false } }
-        #expect(flushes.count == 2)
-        // Per port: the ClusterIP masquerade rule and the dispatch rule.
-        #expect(rules.count == 4)
+        let text = tx.rendered()
         // Endpoints are laid out in address order, so the new 10.244.1.20 takes index 1 and shifts 10.244.2.50.
-        #expect(tx.rendered().contains("add element ip junction endpoints-tcp-12 { 98305 : 10.244.1.20 . 8080, 98306 : 10.244.2.50 . 8080 }"))
-        #expect(tx.rendered().contains("dnat ip to numgen random mod 3 offset 98304 map @endpoints-tcp-12"))
+        #expect(text.contains("add element ip junction pick-tcp-3 { 10.96.0.10 . 80 . 0 : 10.244.1.5 . 8080, 10.96.0.10 . 80 . 1 : 10.244.1.20 . 8080, 10.96.0.10 . 80 . 2 : 10.244.2.50 . 8080 }"), "\(text)")
+        #expect(text.contains("add element ip junction service-ips { 10.96.0.10 . tcp . 80 : goto pick-tcp-3, 10.96.0.10 . udp . 53 : goto pick-udp-3 }"))
+        // The count-3 chains are created once (another port already uses pick-tcp-3); the count-2 ones go.
+        #expect(text.contains("add rule ip junction pick-udp-3 meta l4proto udp dnat ip to ip daddr . th dport . numgen random mod 3 map @pick-udp-3"))
+        #expect(!text.contains("add chain ip junction pick-tcp-3"))
+        #expect(text.contains("delete chain ip junction pick-tcp-2"))
+        #expect(text.contains("delete map ip junction pick-udp-2"))
     }
 
     @Test("A Service that goes while another comes in one sync: the newcomer reuses the freed endpoint-map slot")
     func slotReuse() throws {
-        let zeta = service("zeta", clusterIPs: ["10.96.1.1"], ports: [PortSpec(name: "http", port: 80)])
-        let alpha = service("alpha", clusterIPs: ["10.96.1.2"], ports: [PortSpec(name: "http", port: 80)])
+        // NodePorts: only ports with chains of their own use the slot maps.
+        let zeta = service("zeta", type: "NodePort", clusterIPs: ["10.96.1.1"], ports: [PortSpec(name: "http", port: 80, nodePort: 30701)])
+        let alpha = service("alpha", type: "NodePort", clusterIPs: ["10.96.1.2"], ports: [PortSpec(name: "http", port: 80, nodePort: 30702)])
         let zetaSlice = slice("zeta-1", service: "zeta", ports: [("http", 8080, "TCP")], endpoints: [EndpointSpec(ip: "10.244.1.70", node: "node-b")])
         let alphaSlice = slice("alpha-1", service: "alpha", ports: [("http", 8080, "TCP")], endpoints: [EndpointSpec(ip: "10.244.1.71", node: "node-b")])
         var state = ProxyState(nodeName: Cluster.node)
@@ -113,8 +115,8 @@ struct IncrementalTests {
     @Test("Scale to zero: chains go, the ClusterIP moves to the reject map")
     func scaleToZero() throws {
         let text = try transaction(for: "scale to zero").rendered()
-        #expect(text.contains("delete chain ip junction svc-default/web/tcp/http"))
-        #expect(text.contains("delete element ip junction endpoints-tcp-12 { 98304, 98305 }"))
+        #expect(text.contains("delete chain ip junction pick-tcp-2"))
+        #expect(text.contains("delete map ip junction pick-tcp-2"))
         #expect(text.contains("10.96.0.10 . tcp . 80 comment \"default/web:http\" : goto reject-chain"))
         #expect(text.contains("delete element ip junction service-ips { 10.96.0.10 . tcp . 80, 10.96.0.10 . udp . 53 }"))
     }
@@ -133,7 +135,7 @@ struct IncrementalTests {
         let state = Scenario.initialState()
         let ruleset = builder.build(try #require(state.snapshots[.ipv4]))
         var drifted = try #require(try NFTTable.apply(ruleset.fullTransaction(), to: nil))
-        drifted.chains["svc-default/web/tcp/http"]?.rules.removeLast()
+        drifted.chains["pick-tcp-2"]?.rules.removeLast()
         drifted.sets["service-ips"]?.elements.removeValue(forKey: .concat([.address(ip("10.96.0.11")), .proto(.tcp), .port(80)]))
         drifted.sets["service-ips"]?.elements[.concat([.address(ip("10.96.9.9")), .proto(.tcp), .port(80)])] = NFTElementData(.verdict(.drop))
         drifted.chains["stale-chain"] = NFTChain("stale-chain", rules: [NFTRule([.verdict(.accept)])])

@@ -37,17 +37,21 @@ struct RenderTests {
         }
     }
 
-    @Test("A ClusterIP port: one masquerade rule, one dispatch rule into its range of a shared endpoint map")
+    @Test("A plain ClusterIP port: no chain of its own; the shared chain and map of its endpoint count")
     func clusterIP() {
-        #expect(Self.lines(mentioning: "svc-default/web/tcp/http").filter { !$0.contains("service-ips") } == [
-            "add chain ip junction svc-default/web/tcp/http",
-            "add rule ip junction svc-default/web/tcp/http ip daddr 10.96.0.10 meta l4proto tcp th dport 80 ip saddr != 10.244.0.0/16 meta mark set meta mark | 0x00004000",
-            "add rule ip junction svc-default/web/tcp/http meta l4proto tcp dnat ip to numgen random mod 2 offset 98304 map @endpoints-tcp-12",
+        #expect(Self.lines(mentioning: "svc-default/web/tcp/http").isEmpty)
+        #expect(Self.lines(mentioning: "pick-tcp-2").filter { !$0.contains("service-ips") && !$0.hasPrefix("flush") } == [
+            "add map ip junction pick-tcp-2 { typeof ip daddr . tcp dport . numgen random mod 1 : ip daddr . tcp dport ; }",
+            "add chain ip junction pick-tcp-2",
+            "add rule ip junction pick-tcp-2 ip saddr != 10.244.0.0/16 meta mark set meta mark | 0x00004000",
+            "add rule ip junction pick-tcp-2 meta l4proto tcp dnat ip to ip daddr . th dport . numgen random mod 2 map @pick-tcp-2",
+            "add element ip junction pick-tcp-2 { 10.96.0.10 . 80 . 0 : 10.244.1.5 . 8080, 10.96.0.10 . 80 . 1 : 10.244.2.5 . 8080 }",
         ])
-        #expect(Self.lines.contains("add map ip junction endpoints-tcp-12 { typeof numgen random mod 1 : ip daddr . tcp dport ; }"))
-        #expect(Self.lines.contains("add map ip junction endpoints-udp-0 { typeof numgen random mod 1 : ip daddr . udp dport ; }"))
-        let elements = Self.lines.first { $0.hasPrefix("add element ip junction endpoints-tcp-12 ") } ?? ""
-        #expect(elements.contains("98304 : 10.244.1.5 . 8080, 98305 : 10.244.2.5 . 8080"))
+        let dispatch = Self.lines.first { $0.hasPrefix("add element ip junction service-ips ") } ?? ""
+        #expect(dispatch.contains("10.96.0.10 . tcp . 80 : goto pick-tcp-2, 10.96.0.10 . udp . 53 : goto pick-udp-2"))
+        // Ports with chains of their own keep the slot maps.
+        #expect(Self.lines.contains("add map ip junction endpoints-tcp-0 { typeof numgen random mod 1 : ip daddr . tcp dport ; }"))
+        #expect(Self.lines.contains("add rule ip junction svc-default/np/tcp/http meta l4proto tcp dnat ip to numgen random mod 2 offset 40960 map @endpoints-tcp-5"))
     }
 
     @Test("externalTrafficPolicy Local: the external chain short-circuits pod and host traffic")
