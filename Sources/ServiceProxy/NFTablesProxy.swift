@@ -118,12 +118,55 @@ public actor NFTablesProxy {
 
     func queue() {
         scheduler.requestSync(at: .now)
+        wake()
         metrics.lastQueuedTimestamp.set(to: Date().timeIntervalSince1970)
         metrics.serviceChangesPending.set(to: Double(state.services.pendingCount))
         metrics.endpointChangesPending.set(to: Double(state.endpointSlices.pendingCount))
     }
 
-    func listed(_ what: String) { synced.insert(what) }
+    func listed(_ what: String) {
+        synced.insert(what)
+        wake()
+    }
+
+    // MARK: Waking the sync loop
+
+    /// The sync loop's pending sleep, resumed early when a change is queued.
+    var sleeper: CheckedContinuation<Void, Never>?
+    /// A wake-up that came while the loop was not sleeping: the next sleep returns at once.
+    var wakePending = false
+
+    func wake() {
+        if let s = sleeper {
+            sleeper = nil
+            s.resume()
+        } else {
+            wakePending = true
+        }
+    }
+
+    /// Sleeps for `duration` or until `wake()`, whichever comes first.
+    func sleep(_ duration: Duration) async {
+        if wakePending {
+            wakePending = false
+            return
+        }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: duration)
+            // A cancelled timer must not cut short a later sleep (a stray early wake-up would only cost a loop).
+            if !Task.isCancelled { await self?.timerFired() }
+        }
+        await withCheckedContinuation { sleeper = $0 }
+        timer.cancel()
+        wakePending = false
+    }
+
+    func timerFired() {
+        if let s = sleeper {
+            sleeper = nil
+            s.resume()
+        }
+    }
 
     /// Whether a queued change has waited more than twice the sync period (kube-proxy's healthz rule).
     public var isHealthy: Bool { !scheduler.isStale(at: .now, limit: config.syncPeriod * 2) }
@@ -169,9 +212,10 @@ public actor NFTablesProxy {
             health.update(healthy: isHealthy, synced: false)
             switch scheduler.decide(at: .now) {
             case .wait(let until):
-                // Wake up at least every 50 ms to notice new requests.
-                let delay = min(ContinuousClock.now.duration(to: until), .milliseconds(50))
-                try? await Task.sleep(for: max(delay, .milliseconds(1)))
+                // Sleep until the scheduler's next moment, or until a change is queued (health is re-evaluated
+                // at least once a second).
+                let delay = min(ContinuousClock.now.duration(to: until), .seconds(1))
+                await sleep(max(delay, .microseconds(100)))
             case .run(let kind):
                 sync(kind)
                 var ports: [Int: (namespace: String, name: String, localEndpoints: Int)] = [:]
@@ -214,7 +258,7 @@ public actor NFTablesProxy {
             }
             let familyMetrics = metrics.family(family)
             do {
-                try runner.run(script)
+                if full { try runner.runInFreshContext(script) } else { try runner.run(script) }
                 rules.ruleset = next
                 families[family] = rules
                 familyMetrics.servicePorts.set(to: Double(snapshot.servicePorts.count))
@@ -254,6 +298,8 @@ public actor NFTablesProxy {
             }
         }
         pendingTriggers.removeAll(keepingCapacity: true)
+        // A full sync builds the whole ruleset text and model once more; give the transient peak back.
+        if kind == .full || syncCount == 1 { HeapTrim.releaseFreedMemory() }
         logger.debug("synced", metadata: ["kind": "\(kind)", "ms": "\(elapsed)"])
         if config.conntrackCleanup { cleanStaleUDPFlows() }
     }

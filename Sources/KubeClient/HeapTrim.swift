@@ -4,14 +4,14 @@ import Glibc
 
 /// Returns freed heap memory to the kernel (glibc's `malloc_trim(0)`).
 ///
-/// The first list of every Service and EndpointSlice is parsed whole, which at 10,000 services takes tens of
+/// Daemons call it after their first sync. The first list of every Service and EndpointSlice is parsed whole, which at 10,000 services takes tens of
 /// megabytes for a moment; glibc keeps those pages after they are freed, so without a trim the process would hold
 /// its start-up peak for the rest of its life. `malloc_trim` is looked up at run time because Swift's Glibc module
 /// does not import `malloc.h`; on other C libraries this does nothing.
-enum HeapTrim {
+public enum HeapTrim {
     private typealias Trim = @convention(c) (Int) -> Int32
 
-    static func releaseFreedMemory() {
+    public static func releaseFreedMemory() {
         #if canImport(Glibc)
         guard let symbol = dlsym(nil, "malloc_trim") else { return }
         _ = unsafeBitCast(symbol, to: Trim.self)(0)
