@@ -89,8 +89,10 @@ struct PodLifecycleTests {
         }
         let s = try await containerStatus(c, "crasher")
         #expect(s?.value(at: ["lastState", "terminated", "exitCode"])?.intValue == 3)
-        let table = try c.kubectl("get", "pod", "crasher").out
-        #expect(table.contains("CrashLoopBackOff"))
+        // kubectl shows the reason while the container waits (it alternates with Running as restarts happen).
+        try await c.eventually("kubectl shows CrashLoopBackOff", timeout: 30) {
+            try c.kubectl("get", "pod", "crasher").out.contains("CrashLoopBackOff")
+        }
 
         // OnFailure with exit 0: not restarted, Succeeded.
         try await c.eventually("onfailure Succeeded") { try await phase(c, "onfailure") == "Succeeded" }

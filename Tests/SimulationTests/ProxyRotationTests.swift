@@ -72,6 +72,16 @@ struct ProxyRotationTests {
         return try #require(p.value(at: ["spec", "nodeName"])?.stringValue)
     }
 
+    /// Waits until every current `app=web` endpoint is in the rules of `node` (the API saying Ready is not yet the
+    /// proxy having synced it).
+    static func webProgrammed(_ c: SimulatedCluster, node: String) async throws {
+        let ips = try await c.pods("app=web").filter { $0.value(at: ["metadata", "deletionTimestamp"]) == nil }
+            .compactMap { $0.value(at: ["status", "podIP"])?.stringValue }
+        try await c.eventually("\(ips) in the rules of \(node)", timeout: 20) {
+            try ips.allSatisfy { try programmed(c, node: node, $0) }
+        }
+    }
+
     /// Whether `ip` appears in a node's nftables table.
     static func programmed(_ c: SimulatedCluster, node: String, _ ip: String) throws -> Bool {
         let r = try c.exec(node, ["nft", "list", "table", "ip", "junction"])
@@ -95,6 +105,7 @@ struct ProxyRotationTests {
         let clusterIP = try await ready(c, replicas: 3)
         let callerNode = try await nodeOf(c, "caller")
         let pods = try await c.pods("app=web").map { meta($0, "name") }.sorted()
+        try await webProgrammed(c, node: callerNode)
         let stream = try TrafficStream(c, from: "caller", url: "http://\(clusterIP)/")
 
         // Unready: out of every node's rules, while the process still answers on its own address.
@@ -135,6 +146,7 @@ struct ProxyRotationTests {
         try c.kubectl("apply", "-f", "-", stdin: manifest(replicas: 5, preStop: 2))
         let clusterIP = try await ready(c, replicas: 5)
         let before = Set(try await c.pods("app=web").map { meta($0, "name") })
+        try await webProgrammed(c, node: try await nodeOf(c, "caller"))
         let stream = try TrafficStream(c, from: "caller", url: "http://\(clusterIP)/")
         try await Task.sleep(for: .seconds(1))
         try c.kubectl("set", "env", "deployment/web", "ROLLOUT=2")
@@ -178,11 +190,13 @@ struct ProxyRotationTests {
               ports: [{port: 53, targetPort: udp, protocol: UDP}]
             """))
         _ = try await ready(c, replicas: 3)
+        try await webProgrammed(c, node: try await nodeOf(c, "caller"))
         let sticky = try #require(try await c.client().json(.GET, "/api/v1/namespaces/default/services/sticky")
             .value(at: ["spec", "clusterIP"])?.stringValue)
 
         // Within the timeout every request lands on the same pod.
         var held = Set<String>()
+        try await c.eventually("the sticky Service answering", timeout: 20) { try who(c, sticky) != nil }
         for _ in 0..<12 { held.insert(try who(c, sticky) ?? "failed") }
         #expect(held.count == 1 && !held.contains("failed"), "affinity: \(held)")
         // After the timeout (2 s idle) the choice is free again: over several expiries more than one pod answers.
@@ -227,6 +241,7 @@ struct ProxyRotationTests {
         let clusterIP = try await ready(c, replicas: 2)
         let node = try await nodeOf(c, "caller")
         let original = Set(try await c.pods("app=web").map { meta($0, "name") })
+        try await webProgrammed(c, node: node)
 
         // Every sync of the caller's node fails from now on (the transaction carries a command the kernel rejects).
         let failpoint = c.stateDir + "/proxy-\(node).failpoint"
@@ -252,6 +267,7 @@ struct ProxyRotationTests {
         // kill -9 under traffic: the kernel keeps forwarding with the last rules; a change made while the proxy is
         // down is picked up by the restarted proxy, which updates the same table (same handle) without a flush.
         let handle = try tableHandle(c, node: node)
+        try await webProgrammed(c, node: node)
         let stream = try TrafficStream(c, from: "caller", url: "http://\(clusterIP)/")
         let pidFile = c.stateDir + "/proxy-\(node).pid"
         let pid = try #require(pid_t(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -308,7 +324,7 @@ struct ProxyRotationTests {
         // them back without any API change.
         let clusterIP = try #require(try await c.client().json(.GET, "/api/v1/namespaces/default/services/web")
             .value(at: ["spec", "clusterIP"])?.stringValue)
-        #expect(try who(c, clusterIP) != nil)
+        try await c.eventually("the ClusterIP answering before the drift", timeout: 20) { try who(c, clusterIP) != nil }
         #expect(try c.exec("node-1", ["nft", "flush", "table", "ip", "junction"]).code == 0)
         #expect(try c.exec("caller", ["curl", "-s", "-m", "1", "http://\(clusterIP)/"]).code != 0, "the rules are gone")
         try await c.eventually("the resync to repair the table", timeout: 25) { try who(c, clusterIP) != nil }
