@@ -11,8 +11,8 @@ struct DNSCommand: AsyncParsableCommand {
         commandName: "dns",
         abstract: "Serve cluster DNS (Kubernetes DNS specification 1.1.0) from the API, forwarding other names.")
 
-    @Option(help: "Kubeconfig of the API server to watch.")
-    var kubeconfig: String
+    @Option(help: "Kubeconfig of the API server to watch (default: the in-cluster service account, as CoreDNS).")
+    var kubeconfig: String?
 
     @Option(help: "Address for UDP and TCP, HOST:PORT (port 0 picks a free port).")
     var listen = "0.0.0.0:53"
@@ -87,6 +87,7 @@ struct DNSCommand: AsyncParsableCommand {
         let config = ClusterDNSServerConfig(
             host: host, port: port, zone: zone, podMode: podMode, resolver: ClusterResolverConfig(ttl: ttl),
             upstreams: addresses, udpSockets: udpSockets)
+        // No kubeconfig: the in-cluster configuration, as CoreDNS's kubernetes plugin in a pod.
         let client = try KubeClient(config: KubeConfig.load(path: kubeconfig))
         let metricsAddress = metricsBind.isEmpty ? nil : Self.hostPort(metricsBind)
         let metrics = metricsAddress.map { _ in DNSMetrics(host: host, port: port) }
