@@ -93,19 +93,35 @@ public final class Reflector: Sendable {
         }
     }
 
+    /// Objects per list page, as client-go's reflector asks (`limit=500`): a large collection is never one giant
+    /// response in memory, and the pages form one consistent snapshot (the continue token pins the version).
+    public static let pageSize = 500
+
     private func relist() async throws -> String {
-        let list = try await client.json(.GET, path + (query.isEmpty ? "" : "?" + query))
+        let old = items.withLock { $0 }
         var fresh: [String: JSONValue] = [:]
-        for o in list["items"]?.arrayValue ?? [] { fresh[Self.key(o)] = o }
-        let old = items.withLock { current in
-            defer { current = fresh.mapValues(retained) }
-            return current
-        }
-        for (k, o) in fresh where differs(old[k], o) { await onChange(old[k], o) }
+        var continueToken: String?
+        var rv = "0"
+        repeat {
+            var q = "limit=\(Self.pageSize)" + (query.isEmpty ? "" : "&" + query)
+            if let token = continueToken {
+                q += "&continue=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token)
+            }
+            let page = try await client.json(.GET, path + "?" + q)
+            // Each page's changes go out as it arrives; only the retained form of its objects is kept.
+            for o in page["items"]?.arrayValue ?? [] {
+                let k = Self.key(o)
+                fresh[k] = retained(o)
+                if differs(old[k], o) { await onChange(old[k], o) }
+            }
+            rv = page.value(at: ["metadata", "resourceVersion"])?.stringValue ?? rv
+            continueToken = page.value(at: ["metadata", "continue"])?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        } while continueToken != nil
+        items.withLock { $0 = fresh }
         for (k, o) in old where fresh[k] == nil { await onChange(o, nil) }
         syncedOnce.withLock { $0 = true }
         await onSynced()
-        return list.value(at: ["metadata", "resourceVersion"])?.stringValue ?? "0"
+        return rv
     }
 
     /// Watches until the server ends the stream; returns the last resourceVersion seen.

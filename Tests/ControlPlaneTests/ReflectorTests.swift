@@ -61,4 +61,43 @@ struct ReflectorTests {
             }
         }
     }
+
+    @Test("a collection larger than a page is listed in pages that add up to exactly the collection")
+    func pagedList() async throws {
+        try await withControlPlane { cp in
+            let api = try cp.api
+            let count = Reflector.pageSize + 37
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for w in 0..<8 {
+                    group.addTask {
+                        for i in stride(from: w, to: count, by: 8) {
+                            let r = try await api.raw(.POST, "/api/v1/namespaces/default/services", body: JSONWriter.bytes([
+                                "metadata": ["name": .string("p\(i)")],
+                                "spec": ["ports": [["port": 80]]],
+                            ]))
+                            guard r.code == 201 else { throw TestFailure("create p\(i): HTTP \(r.code)") }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let names = Locked<[String]>([])
+            let synced = Locked(false)
+            let reflector = Reflector(
+                client: api, path: "/api/v1/services", retention: .identity, logger: Logger(label: "test"),
+                onChange: { _, c in names.withLock { $0.append(c?.value(at: ["metadata", "name"])?.stringValue ?? "") } },
+                onSynced: { synced.withLock { $0 = true } })
+            let task = Task { await reflector.run() }
+            defer { task.cancel() }
+            let deadline = Date().addingTimeInterval(20)
+            while !synced.withLock({ $0 }) {
+                guard Date() < deadline else { throw TestFailure("no sync") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let seen = names.withLock { $0 }
+            #expect(seen.count == count + 1, "every service once, plus kubernetes")
+            #expect(Set(seen).count == seen.count)
+            #expect(reflector.snapshot.count == count + 1)
+        }
+    }
 }
