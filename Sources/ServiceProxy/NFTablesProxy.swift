@@ -66,6 +66,8 @@ public actor NFTablesProxy {
     /// Trigger times (`endpoints.kubernetes.io/last-change-trigger-time`) of slice changes not yet in the kernel.
     var pendingTriggers: [Date] = []
     var conntrack: ConntrackTable?
+    /// When the heap is next trimmed (a second after the last sync; see `sync`).
+    var trimDue: ContinuousClock.Instant?
     public private(set) var syncCount = 0
     public private(set) var lastError: String?
 
@@ -212,9 +214,14 @@ public actor NFTablesProxy {
             health.update(healthy: isHealthy, synced: false)
             switch scheduler.decide(at: .now) {
             case .wait(let until):
+                if let due = trimDue, ContinuousClock.now >= due {
+                    trimDue = nil
+                    HeapTrim.releaseFreedMemory()
+                }
                 // Sleep until the scheduler's next moment, or until a change is queued (health is re-evaluated
                 // at least once a second).
-                let delay = min(ContinuousClock.now.duration(to: until), .seconds(1))
+                var delay = min(ContinuousClock.now.duration(to: until), .seconds(1))
+                if let due = trimDue { delay = min(delay, ContinuousClock.now.duration(to: due)) }
                 await sleep(max(delay, .microseconds(100)))
             case .run(let kind):
                 sync(kind)
@@ -298,8 +305,9 @@ public actor NFTablesProxy {
             }
         }
         pendingTriggers.removeAll(keepingCapacity: true)
-        // A full sync builds the whole ruleset text and model once more; give the transient peak back.
-        if kind == .full || syncCount == 1 { HeapTrim.releaseFreedMemory() }
+        // Syncs leave freed heap behind (a full one: the whole ruleset text and model once more). Trimming after
+        // every sync would slow a burst down, so the heap is trimmed once the loop has been idle for a second.
+        trimDue = ContinuousClock.now + .seconds(1)
         logger.debug("synced", metadata: ["kind": "\(kind)", "ms": "\(elapsed)"])
         if config.conntrackCleanup { cleanStaleUDPFlows() }
     }
