@@ -152,8 +152,8 @@ let package = Package(
             dependencies: ["CNetlink", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
 
-        // Helpers shared by the integration test targets (running processes, shared state).
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        // Helpers shared by the integration test targets: running processes, shared state, a real control plane.
+        .target(name: "TestSupport", dependencies: ["KubeClient", "KubeModel"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"], swiftSettings: strict),
         .testTarget(name: "KubeProtobufTests", dependencies: ["KubeProtobuf", "KubeModel"], swiftSettings: strict),
         .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "KubeModel"], swiftSettings: strict),

@@ -1,29 +1,27 @@
 import Foundation
 import KubeClient
 import KubeModel
-import TestSupport
-import Testing
 
 /// A real `junction control-plane` process on a free loopback port, with its own data directory, kubeconfig and
 /// kubectl cache. Tests drive it with the stock kubectl and with `KubeClient`. `stop()` kills it by PID and removes
 /// its files; `restart()` keeps the data directory.
-final class TestControlPlane: @unchecked Sendable {
-    let dir: String
-    let extraArgs: [String]
-    private(set) var process: Process?
-    private(set) var client: KubeClient?
-    var kubeconfig: String { dir + "/kubeconfig" }
+public final class TestControlPlane: @unchecked Sendable {
+    public let dir: String
+    public let extraArgs: [String]
+    public private(set) var process: Process?
+    public private(set) var client: KubeClient?
+    public var kubeconfig: String { dir + "/kubeconfig" }
 
-    static var binary: String { junctionBinary }
+    public static var binary: String { junctionBinary }
 
-    init(_ extraArgs: [String] = []) async throws {
+    public init(_ extraArgs: [String] = []) async throws {
         dir = NSTemporaryDirectory() + "junction-test-" + UUID().uuidString.prefix(8).lowercased()
         self.extraArgs = extraArgs
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try await start()
     }
 
-    func start() async throws {
+    public func start() async throws {
         try? FileManager.default.removeItem(atPath: kubeconfig)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
@@ -50,9 +48,9 @@ final class TestControlPlane: @unchecked Sendable {
         client = try KubeClient(config: KubeConfig.load(path: kubeconfig))
     }
 
-    var logText: String { (try? String(contentsOfFile: dir + "/control-plane.log", encoding: .utf8)) ?? "" }
+    public var logText: String { (try? String(contentsOfFile: dir + "/control-plane.log", encoding: .utf8)) ?? "" }
 
-    var api: KubeClient {
+    public var api: KubeClient {
         get throws {
             guard let client else { throw TestFailure("no client") }
             return client
@@ -60,13 +58,13 @@ final class TestControlPlane: @unchecked Sendable {
     }
 
     /// SIGKILL, no chance to flush anything: what survives is what was committed.
-    func kill9() {
+    public func kill9() {
         guard let p = process, p.isRunning else { return }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
     }
 
-    func restart() async throws {
+    public func restart() async throws {
         if let p = process, p.isRunning {
             p.terminate()
             p.waitUntilExit()
@@ -74,7 +72,7 @@ final class TestControlPlane: @unchecked Sendable {
         try await start()
     }
 
-    func stop() async {
+    public func stop() async {
         // Close the client's keep-alive connections first: the server's graceful shutdown waits for open ones.
         try? await client?.shutdown()
         client = nil
@@ -90,12 +88,12 @@ final class TestControlPlane: @unchecked Sendable {
 
     /// Runs the stock kubectl against this control plane.
     @discardableResult
-    func kubectl(_ args: String..., stdin: String? = nil, check: Bool = true) throws -> (code: Int32, out: String, err: String) {
+    public func kubectl(_ args: String..., stdin: String? = nil, check: Bool = true) throws -> (code: Int32, out: String, err: String) {
         try kubectl(args: args, stdin: stdin, check: check)
     }
 
     @discardableResult
-    func kubectl(args: [String], stdin: String? = nil, check: Bool = true) throws -> (code: Int32, out: String, err: String) {
+    public func kubectl(args: [String], stdin: String? = nil, check: Bool = true) throws -> (code: Int32, out: String, err: String) {
         let r = try run("/usr/bin/kubectl", ["--kubeconfig", kubeconfig, "--cache-dir", dir + "/kube-cache"] + args, stdin: stdin)
         if check && r.code != 0 {
             throw TestFailure("kubectl \(args.joined(separator: " ")) failed (\(r.code)): \(r.err)\(r.out)")
@@ -104,7 +102,7 @@ final class TestControlPlane: @unchecked Sendable {
     }
 
     /// Starts kubectl in the background (for `get -w`); the caller terminates it.
-    func kubectlBackground(_ args: String...) throws -> (Process, Pipe) {
+    public func kubectlBackground(_ args: String...) throws -> (Process, Pipe) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
         p.arguments = ["--kubeconfig", kubeconfig, "--cache-dir", dir + "/kube-cache"] + args
@@ -116,7 +114,7 @@ final class TestControlPlane: @unchecked Sendable {
     }
 
     /// Registers a Ready node (what a node agent does), for controller tests that need no real nodes.
-    func addReadyNode(_ name: String, labels: [String: String] = [:]) async throws {
+    public func addReadyNode(_ name: String, labels: [String: String] = [:]) async throws {
         var l: [String: JSONValue] = ["kubernetes.io/hostname": .string(name)]
         for (k, v) in labels { l[k] = .string(v) }
         try await api.json(.POST, "/api/v1/nodes", ["metadata": ["name": .string(name), "labels": .object(l)]])
@@ -126,7 +124,7 @@ final class TestControlPlane: @unchecked Sendable {
     }
 
     /// Marks a pod Running and Ready with an IP, as a node agent would once its containers run.
-    func markPodReady(namespace: String = "default", _ name: String, ip: String, ready: Bool = true) async throws {
+    public func markPodReady(namespace: String = "default", _ name: String, ip: String, ready: Bool = true) async throws {
         try await api.json(.PATCH, "/api/v1/namespaces/\(namespace)/pods/\(name)/status",
                            ["status": ["phase": "Running", "podIP": .string(ip), "podIPs": [["ip": .string(ip)]],
                                        "conditions": [["type": "Ready", "status": ready ? "True" : "False"]]]],
@@ -134,7 +132,7 @@ final class TestControlPlane: @unchecked Sendable {
     }
 
     /// Polls `condition` until it holds or the timeout passes.
-    func eventually(_ what: String, timeout: Double = 10, _ condition: () async throws -> Bool) async throws {
+    public func eventually(_ what: String, timeout: Double = 10, _ condition: () async throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if (try? await condition()) == true { return }
@@ -145,7 +143,7 @@ final class TestControlPlane: @unchecked Sendable {
 }
 
 /// Runs `body` with a fresh control plane and always stops it, also when the body throws.
-func withControlPlane(_ args: [String] = [], _ body: (TestControlPlane) async throws -> Void) async throws {
+public func withControlPlane(_ args: [String] = [], _ body: (TestControlPlane) async throws -> Void) async throws {
     let cp = try await TestControlPlane(args)
     do {
         try await body(cp)
