@@ -309,7 +309,10 @@ public actor NFTablesProxy {
         // every sync would slow a burst down, so the heap is trimmed once the loop has been idle for a second.
         trimDue = ContinuousClock.now + .seconds(1)
         logger.debug("synced", metadata: ["kind": "\(kind)", "ms": "\(elapsed)"])
-        if config.conntrackCleanup { cleanStaleUDPFlows() }
+        // Only a change to a UDP service port (or a full sync) can make a UDP flow stale; other syncs skip the
+        // conntrack dump, which costs as much as the table is large.
+        let udpChanged = update.changedPorts.values.contains { ports in ports.contains { $0.protocol == .udp } }
+        if config.conntrackCleanup && (kind == .full || udpChanged) { cleanStaleUDPFlows() }
     }
 
     /// Deletes UDP conntrack entries whose service frontend now leads elsewhere (see `StaleUDPFlows`).
