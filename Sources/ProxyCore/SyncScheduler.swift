@@ -8,7 +8,10 @@
 /// - a sync runs at least every `maxInterval` even without requests (kube's `syncPeriod`);
 /// - a full sync runs first, after any failure (the trackers were already drained, so only a full rebuild is
 ///   sure to be right), on `requestFullSync`, and every `fullSyncInterval` to repair drift;
-/// - a failed sync is retried after an exponential back-off, `retryInitial` doubling up to `retryMax`.
+/// - a failed sync is retried after an exponential back-off, `retryInitial` doubling up to `retryMax`;
+/// - with `fullSyncMaxShare`, periodic full syncs are spaced so that they take at most that share of the time: a
+///   full sync that took T is next due after max(`fullSyncInterval`, T / share), so drift is repaired within the
+///   interval on small clusters while a 10k-service table is not rewritten back to back.
 public struct SyncScheduler<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
     public struct Configuration: Sendable, Equatable {
         public var minInterval: Duration
@@ -16,19 +19,22 @@ public struct SyncScheduler<Instant: InstantProtocol>: Sendable where Instant.Du
         public var fullSyncInterval: Duration
         public var retryInitial: Duration
         public var retryMax: Duration
+        /// The largest share of time periodic full syncs may take (nil: every `fullSyncInterval`, whatever they cost).
+        public var fullSyncMaxShare: Double?
 
         /// kube-proxy's defaults: minSyncPeriod 1 s, syncPeriod 30 s; a full resync every hour; retries from 1 s
         /// up to the sync period.
         public init(
             minInterval: Duration = .seconds(1), maxInterval: Duration = .seconds(30),
             fullSyncInterval: Duration = .seconds(3600), retryInitial: Duration = .seconds(1),
-            retryMax: Duration = .seconds(30)
+            retryMax: Duration = .seconds(30), fullSyncMaxShare: Double? = nil
         ) {
             self.minInterval = minInterval
             self.maxInterval = maxInterval
             self.fullSyncInterval = fullSyncInterval
             self.retryInitial = retryInitial
             self.retryMax = retryMax
+            self.fullSyncMaxShare = fullSyncMaxShare
         }
     }
 
@@ -57,9 +63,12 @@ public struct SyncScheduler<Instant: InstantProtocol>: Sendable where Instant.Du
     /// When the oldest request not yet covered by a started sync arrived.
     public private(set) var pendingSince: Instant?
     public private(set) var consecutiveFailures = 0
+    /// The interval between periodic full syncs now in force (`fullSyncInterval`, stretched by `fullSyncMaxShare`).
+    public private(set) var currentFullSyncInterval: Duration
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
+        currentFullSyncInterval = configuration.fullSyncInterval
     }
 
     public var isRunning: Bool { runningSince != nil }
@@ -81,7 +90,7 @@ public struct SyncScheduler<Instant: InstantProtocol>: Sendable where Instant.Du
         if isRunning { return .wait(until: now.advanced(by: configuration.maxInterval)) }
         guard let lastStart else { return .run(.full) }
         let earliest = lastStart.advanced(by: configuration.minInterval)
-        let fullDue = (lastFullStart ?? lastStart).advanced(by: configuration.fullSyncInterval)
+        let fullDue = (lastFullStart ?? lastStart).advanced(by: currentFullSyncInterval)
         let due: Instant
         if let retryAt {
             // Backing off: new requests ride on the retry, which is a full sync anyway.
@@ -106,6 +115,10 @@ public struct SyncScheduler<Instant: InstantProtocol>: Sendable where Instant.Du
 
     /// The sync begun by `started` ended.
     public mutating func finished(_ kind: Kind, succeeded: Bool, at now: Instant) {
+        if succeeded, kind == .full, let share = configuration.fullSyncMaxShare, share > 0, let began = runningSince {
+            let took = began.duration(to: now)
+            currentFullSyncInterval = max(configuration.fullSyncInterval, took * (1 / share))
+        }
         runningSince = nil
         if succeeded {
             consecutiveFailures = 0

@@ -86,8 +86,11 @@ public actor NFTablesProxy {
                 masqueradeAll: config.masqueradeAll, masqueradeBit: config.masqueradeBit, serviceCIDRs: config.serviceCIDRs)))
         }
         state = ProxyState(nodeName: config.nodeName, families: config.families)
+        // Full resyncs repair drift every sync period, but never take more than 5% of the time: at 10k services
+        // × 25 endpoints a full refresh costs seconds, and back-to-back rewrites would delay every change.
         scheduler = SyncScheduler(configuration: .init(
-            minInterval: config.minSyncInterval, maxInterval: config.syncPeriod, fullSyncInterval: config.syncPeriod))
+            minInterval: config.minSyncInterval, maxInterval: config.syncPeriod, fullSyncInterval: config.syncPeriod,
+            fullSyncMaxShare: 0.05))
     }
 
     func serviceChanged(_ previous: JSONValue?, _ current: JSONValue?) {

@@ -63,6 +63,35 @@ struct SyncSchedulerTests {
         #expect(sync(&scheduler, at: 3600) == .full)
     }
 
+    @Test("fullSyncMaxShare spaces costly full syncs: a 2 s full sync at a 5% share is next due 40 s later")
+    func fullSyncShare() {
+        var c = config
+        c.fullSyncInterval = .seconds(10)
+        c.fullSyncMaxShare = 0.05
+        var scheduler = Scheduler(configuration: c)
+        // A cheap full sync keeps the configured interval.
+        #expect(scheduler.decide(at: t(0)) == .run(.full))
+        scheduler.started(.full, at: t(0))
+        scheduler.finished(.full, succeeded: true, at: t(0.1))
+        #expect(scheduler.currentFullSyncInterval == .seconds(10))
+        scheduler.requestSync(at: t(10))
+        #expect(scheduler.decide(at: t(10)) == .run(.full))
+        // A costly one stretches it to took / share.
+        scheduler.started(.full, at: t(10))
+        scheduler.finished(.full, succeeded: true, at: t(12))
+        #expect(scheduler.currentFullSyncInterval == .seconds(40))
+        scheduler.requestSync(at: t(20))
+        #expect(scheduler.decide(at: t(20)) == .run(.partial))
+        scheduler.started(.partial, at: t(20))
+        scheduler.finished(.partial, succeeded: true, at: t(20))
+        scheduler.requestSync(at: t(50))
+        #expect(scheduler.decide(at: t(50)) == .run(.full))
+        // A failed full sync does not change the spacing; the retry is full anyway.
+        scheduler.started(.full, at: t(50))
+        scheduler.finished(.full, succeeded: false, at: t(59))
+        #expect(scheduler.currentFullSyncInterval == .seconds(40))
+    }
+
     @Test("Failures retry with exponential back-off, as full syncs, and requests wait for the retry")
     func backoff() {
         var scheduler = Scheduler(configuration: config)
