@@ -1,5 +1,6 @@
 import DNSCore
 import Foundation
+import KubeModel
 import NIOCore
 
 /// Everything `ClusterDNSServer` needs besides the API client; the CLI fills it from flags.
@@ -47,10 +48,7 @@ public enum DNSUpstream {
         if let address = try? SocketAddress(ipAddress: text.trimmingCharacters(in: ["[", "]"]), port: 53) {
             return address
         }
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (0...65535).contains(port)
-        else { return nil }
-        let host = String(text[..<colon]).trimmingCharacters(in: ["[", "]"])
+        guard let (host, port) = HostPort.parse(text) else { return nil }
         return try? SocketAddress(ipAddress: host, port: port)
     }
 }

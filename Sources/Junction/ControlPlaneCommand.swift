@@ -1,5 +1,6 @@
 import ArgumentParser
 import ControlPlane
+import KubeModel
 import Logging
 import ServiceLifecycle
 
@@ -53,12 +54,7 @@ struct ControlPlaneCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 
-    func parseListen() -> (String, Int)? {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-            (0...65535).contains(port)
-        else { return nil }
-        return (String(listen[..<colon]).trimmingCharacters(in: ["[", "]"]), port)
-    }
+    func parseListen() -> (String, Int)? { HostPort.parse(listen) }
 
     func parseRange() -> ClosedRange<Int>? {
         let parts = nodePortRange.split(separator: "-").compactMap { Int($0) }

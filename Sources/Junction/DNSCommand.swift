@@ -3,6 +3,7 @@ import DNSCore
 import DNSServer
 import Foundation
 import KubeClient
+import KubeModel
 import Logging
 
 /// `junction dns`: the cluster DNS responder (issue 5), deployed behind Service `kube-system/kube-dns`.
@@ -46,11 +47,11 @@ struct DNSCommand: AsyncParsableCommand {
     var logLevel = "info"
 
     func validate() throws {
-        guard Self.hostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
-        guard healthBind.isEmpty || Self.hostPort(healthBind) != nil else {
+        guard HostPort.parse(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
+        guard healthBind.isEmpty || HostPort.parse(healthBind) != nil else {
             throw ValidationError("--health-bind must be HOST:PORT, got \(healthBind)")
         }
-        guard metricsBind.isEmpty || Self.hostPort(metricsBind) != nil else {
+        guard metricsBind.isEmpty || HostPort.parse(metricsBind) != nil else {
             throw ValidationError("--metrics-bind must be HOST:PORT, got \(metricsBind)")
         }
         guard DNSName(clusterDomain) != nil else { throw ValidationError("invalid --cluster-domain \(clusterDomain)") }
@@ -63,19 +64,11 @@ struct DNSCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 
-    /// `HOST:PORT`, with `[v6]:port` accepted.
-    static func hostPort(_ text: String) -> (host: String, port: Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (0...65535).contains(port)
-        else { return nil }
-        return (String(text[..<colon]).trimmingCharacters(in: ["[", "]"]), port)
-    }
-
     func run() async throws {
         var configured = Logger(label: "junction.dns")
         configured.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let logger = configured
-        guard let (host, port) = Self.hostPort(listen), let zone = DNSName(clusterDomain),
+        guard let (host, port) = HostPort.parse(listen), let zone = DNSName(clusterDomain),
             let podMode = PodRecordMode(rawValue: pods)
         else { return }
         var addresses = upstreams.compactMap(DNSUpstream.parse)
@@ -89,10 +82,10 @@ struct DNSCommand: AsyncParsableCommand {
             upstreams: addresses, udpSockets: udpSockets)
         // No kubeconfig: the in-cluster configuration, as CoreDNS's kubernetes plugin in a pod.
         let client = try KubeClient(config: KubeConfig.load(path: kubeconfig))
-        let metricsAddress = metricsBind.isEmpty ? nil : Self.hostPort(metricsBind)
+        let metricsAddress = metricsBind.isEmpty ? nil : HostPort.parse(metricsBind)
         let metrics = metricsAddress.map { _ in DNSMetrics(host: host, port: port) }
         let server = ClusterDNSServer(config: config, logger: logger, metrics: metrics)
-        let health = healthBind.isEmpty ? nil : Self.hostPort(healthBind)
+        let health = healthBind.isEmpty ? nil : HostPort.parse(healthBind)
         try await withSignalCancellation {
             try await withThrowingDiscardingTaskGroup { group in
                 if let health {

@@ -186,14 +186,9 @@ struct ProxySettings {
     /// `HOST:PORT`, `:PORT` or `HOST` (with the default port); empty disables the server.
     static func bind(_ text: String, _ field: String, defaultPort: Int) throws -> (host: String, port: Int)? {
         if text.isEmpty { return nil }
-        if let colon = text.lastIndex(of: ":"), !text.hasSuffix("]") {
-            var host = String(text[..<colon])
-            if host.hasPrefix("[") { host = String(host.dropFirst().dropLast()) }
-            guard let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
-                throw ValidationError("\(field): invalid port in \(text)")
-            }
-            return (host.isEmpty ? "0.0.0.0" : host, port)
-        }
-        return (text, defaultPort)
+        // A colon outside brackets means a port is given.
+        guard text.contains(":"), !text.hasSuffix("]") else { return (text.trimmingCharacters(in: ["[", "]"]), defaultPort) }
+        guard let (host, port) = HostPort.parse(text) else { throw ValidationError("\(field): invalid port in \(text)") }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
     }
 }

@@ -205,3 +205,20 @@ struct NetValidationTests {
                 == ["cidr: Invalid value: \"10.96.0.0\": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"])
     }
 }
+
+@Suite("HOST:PORT")
+struct HostPortTests {
+    @Test(arguments: [
+        ("127.0.0.1:6443", "127.0.0.1", 6443), ("[::1]:53", "::1", 53), (":10256", "", 10256),
+        ("localhost:0", "localhost", 0), ("0.0.0.0:65535", "0.0.0.0", 65535),
+    ])
+    func valid(_ text: String, _ host: String, _ port: Int) throws {
+        let parsed = try #require(HostPort.parse(text))
+        #expect(parsed.host == host && parsed.port == port)
+    }
+
+    @Test(arguments: ["127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "host:http", "", "[::1]"])
+    func invalid(_ text: String) {
+        #expect(HostPort.parse(text) == nil)
+    }
+}
