@@ -79,8 +79,9 @@ final class FamilyProxyMetrics: Sendable {
     let networkProgramming: DurationHistogram
     let noLocalEndpointsInternal: Gauge
     let noLocalEndpointsExternal: Gauge
+    /// Stale chains and maps are deleted inside the sync transaction itself, so a failed cleanup is a failed sync
+    /// (upstream's separate `..._nftables_cleanup_failures_total` has nothing to count here and is not exported).
     let syncFailures: Counter
-    let cleanupFailures: Counter
     let conntrackDuration: DurationHistogram
     let conntrackDeleted: Counter
     let servicePorts: Gauge
@@ -114,10 +115,6 @@ final class FamilyProxyMetrics: Sendable {
             labels: fam + [("traffic_policy", "external")])
         syncFailures = registry.makeCounter(
             descriptor: metricName("kubeproxy_sync_proxy_rules_nftables_sync_failures_total", "Cumulative proxy nftables sync failures"),
-            labels: fam)
-        cleanupFailures = registry.makeCounter(
-            descriptor: metricName("kubeproxy_sync_proxy_rules_nftables_cleanup_failures_total",
-                                   "Cumulative proxy nftables cleanup failures"),
             labels: fam)
         conntrackDuration = registry.makeDurationHistogram(
             descriptor: metricName("kubeproxy_conntrack_reconciler_sync_duration_seconds",
