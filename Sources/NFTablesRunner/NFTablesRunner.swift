@@ -15,12 +15,6 @@ public protocol NFTablesExecuting: Sendable {
     func run(_ script: String) throws(NFTablesError)
     /// Runs a read command (e.g. `list table ip junction`) and returns its output.
     func list(_ command: String) throws(NFTablesError) -> String
-    /// Runs a large transaction (a full sync) without keeping its state afterwards; `run` by default.
-    func runInFreshContext(_ script: String) throws(NFTablesError)
-}
-
-extension NFTablesExecuting {
-    public func runInFreshContext(_ script: String) throws(NFTablesError) { try run(script) }
 }
 
 /// In-process libnftables: one long-lived context (parsing state and caches are kept between syncs), output and
@@ -48,21 +42,6 @@ public final class NFTablesRunner: NFTablesExecuting {
 
     public func run(_ script: String) throws(NFTablesError) {
         _ = try execute(script)
-    }
-
-    /// Runs a large script (a full sync) in a context of its own that is freed right after, so libnftables' parse
-    /// state and caches for hundreds of thousands of elements are not kept alive between syncs by the long-lived
-    /// context (whose cache is rebuilt from the kernel's generation when it is next used).
-    public func runInFreshContext(_ script: String) throws(NFTablesError) {
-        guard let c = nft_ctx_new(0) else { throw NFTablesError(message: "nft_ctx_new failed", command: "") }
-        defer { nft_ctx_free(c) }
-        nft_ctx_buffer_output(c)
-        nft_ctx_buffer_error(c)
-        let rc = nft_run_cmd_from_buffer(c, script)
-        if rc != 0 {
-            let err = nft_ctx_get_error_buffer(c).map { String(cString: $0) } ?? ""
-            throw NFTablesError(message: err.isEmpty ? "nft failed (\(rc))" : err, command: String(script.prefix(4096)))
-        }
     }
 
     public func list(_ command: String) throws(NFTablesError) -> String {

@@ -268,7 +268,7 @@ public actor NFTablesProxy {
             }
             let familyMetrics = metrics.family(family)
             do {
-                if full { try runner.runInFreshContext(script) } else { try runner.run(script) }
+                try runner.run(script)
                 rules.ruleset = next
                 families[family] = rules
                 familyMetrics.servicePorts.set(to: Double(snapshot.servicePorts.count))
