@@ -573,6 +573,7 @@ final class DNSBenchChild {
 
     /// A field of /proc/PID/status in KiB (0 when unreadable): VmRSS, or RssAnon (the private part, without the
     /// executable's pages that every junction process shares).
+    /// A `/proc/PID/status` memory field in KiB (`VmRSS`, `VmHWM`, `RssAnon`…); the proxy bench reads it too.
     static func memoryKiB(_ pid: Int32, _ field: String = "VmRSS") -> Int {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {

@@ -443,15 +443,12 @@ struct WatchPhase {
             let t0 = ContinuousClock.now
             try await waitForServices(rssServices + 1, runner: runner, seconds: 300)
             let synced = t0.duration(to: .now)
-            // Let a periodic full resync or two pass: the peak that matters is steady state after syncing.
+            // Let the proxy go idle: it trims its heap a second after its last sync; steady state is what counts.
             try await Task.sleep(for: .seconds(2))
-            let status = (try? String(contentsOfFile: "/proc/\(proxy)/status", encoding: .utf8)) ?? ""
-            let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.map(String.init) ?? "VmRSS: ?"
-            let hwm = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.map(String.init) ?? "VmHWM: ?"
             print(String(format: "    %d more services through the API synced in %.2f s", rssServices - services, seconds(synced)))
-            print("  junction proxy memory at \(rssServices) services x \(endpoints) endpoints: "
-                + rss.replacingOccurrences(of: "\t", with: " ").split(separator: " ").joined(separator: " ") + " (peak "
-                + hwm.replacingOccurrences(of: "\t", with: " ").split(separator: " ").dropFirst().joined(separator: " ") + ")")
+            let kib = { (field: String) in DNSBenchChild.memoryKiB(proxy, field) }
+            print("  junction proxy memory at \(rssServices) services x \(endpoints) endpoints: VmRSS: \(kib("VmRSS")) kB"
+                + " (peak \(kib("VmHWM")) kB; private \(kib("RssAnon")) kB)")
         }
     }
 
