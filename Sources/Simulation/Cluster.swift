@@ -261,7 +261,6 @@ public struct Cluster: Sendable {
 
     /// Removes everything this cluster made; safe to run when nothing (or only part) exists.
     public func down() throws {
-        let namespaces = NetworkNamespace.list().filter { $0.hasPrefix(topology.namespacePrefix) }
         // Node agents first (they stop their pods on SIGTERM), then the control plane.
         let files = (try? FileManager.default.contentsOfDirectory(atPath: stateDir)) ?? []
         let pids = files.filter { $0.hasSuffix(".pid") }.sorted { a, _ in a != "control-plane.pid" }.compactMap { f -> pid_t? in
@@ -270,6 +269,8 @@ public struct Cluster: Sendable {
         for pid in pids where Self.isOurs(pid) { kill(pid, SIGTERM) }
         Self.waitGone(pids.filter(Self.isOurs), seconds: 5)
         for pid in pids where Self.isOurs(pid) { kill(pid, SIGKILL) }
+        // Listed only now: a node agent may have made a pod sandbox until the moment it stopped.
+        let namespaces = NetworkNamespace.list().filter { $0.hasPrefix(topology.namespacePrefix) }
         // Whatever still runs inside our namespaces (pods of a killed agent) is stopped by PID.
         let inodes = Set(namespaces.compactMap { Self.inode(NetworkNamespace.path($0)) })
         var stragglers: [pid_t] = []
