@@ -211,6 +211,19 @@ final class FakeUpstream: Sendable {
     }
 
     static func start() async throws -> FakeUpstream {
+        // UDP takes a free port and TCP must get the same number, which another test may hold meanwhile: retry
+        // with a fresh port then, as the server itself does for port 0.
+        for attempt in 1...5 {
+            do {
+                return try await bind()
+            } catch where attempt < 5 {
+                continue
+            }
+        }
+        throw TestFailure("no port free for both UDP and TCP")
+    }
+
+    private static func bind() async throws -> FakeUpstream {
         let counter = Locked(0)
         let udp = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
@@ -220,7 +233,7 @@ final class FakeUpstream: Sendable {
             }
             .bind(host: "127.0.0.1", port: 0).get()
         let port = udp.localAddress?.port ?? 0
-        let tcp = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let tcpBound = try? await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DNSFrameDecoder()))
@@ -228,6 +241,10 @@ final class FakeUpstream: Sendable {
                 }
             }
             .bind(host: "127.0.0.1", port: port).get()
+        guard let tcp = tcpBound else {
+            try? await udp.close()
+            throw TestFailure("TCP port \(port) taken")
+        }
         return FakeUpstream(udp: udp, tcp: tcp, counter: counter)
     }
 
