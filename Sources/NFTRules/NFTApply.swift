@@ -31,6 +31,24 @@ extension NFTTable {
             guard let current else { throw fail(.notFound, "table \(transaction.family.rawValue) \(transaction.table)") }
             return current
         }
+        func add(_ elements: [NFTElement], to setName: String) throws(NFTApplyError) -> NFTTable {
+            var t = try require()
+            guard var set = t.sets[setName] else { throw fail(.notFound, "set \(setName)") }
+            for element in elements {
+                if case .verdict(let v)? = element.value.data, let target = v.chain, t.chains[target] == nil {
+                    throw fail(.notFound, "chain \(target) (from an element of \(setName))")
+                }
+                if let existing = set.elements[element.key] {
+                    guard existing.data == element.value.data else {
+                        throw fail(.exists, "element \(element.key.rendered(t.family)) of \(setName) with another value")
+                    }
+                    continue
+                }
+                set.elements[element.key] = element.value
+            }
+            t.sets[setName] = set
+            return t
+        }
         for command in transaction.commands {
             switch command {
             case .addTable(let comment):
@@ -94,22 +112,9 @@ extension NFTTable {
                 t.sets[name] = nil
                 current = t
             case .addElements(let setName, let elements):
-                var t = try require()
-                guard var set = t.sets[setName] else { throw fail(.notFound, "set \(setName)") }
-                for element in elements {
-                    if case .verdict(let v)? = element.value.data, let target = v.chain, t.chains[target] == nil {
-                        throw fail(.notFound, "chain \(target) (from an element of \(setName))")
-                    }
-                    if let existing = set.elements[element.key] {
-                        guard existing.data == element.value.data else {
-                            throw fail(.exists, "element \(element.key.rendered(t.family)) of \(setName) with another value")
-                        }
-                        continue
-                    }
-                    set.elements[element.key] = element.value
-                }
-                t.sets[setName] = set
-                current = t
+                current = try add(elements, to: setName)
+            case .addAddressLists(let setName, let lists):
+                current = try add(lists.flatMap(\.elements), to: setName)
             case .deleteElements(let setName, let keys):
                 var t = try require()
                 guard var set = t.sets[setName] else { throw fail(.notFound, "set \(setName)") }
@@ -123,6 +128,7 @@ extension NFTTable {
             }
         }
         return current
+
     }
 
     /// The first rule or map element that transfers to `chain`, described; nil when nothing does.

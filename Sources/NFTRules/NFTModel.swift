@@ -44,9 +44,12 @@ public enum NFTValue: Sendable, Hashable, Comparable {
     /// `address . port`, the data of endpoint maps: the same as `.concat([.address, .port])` in nft, kept as
     /// one case because there are a quarter of a million of them at scale and arrays cost an allocation each.
     case addressAndPort(IPAddress, Int)
-    /// `address . port . index`, the keys of the ClusterIP endpoint maps (`NFTSetSpec.clusterEndpoints`): the same
-    /// as `.concat([.address, .port, .integer])`, one case for the same reason as `addressAndPort`.
+    /// `address . port . index`: the same as `.concat([.address, .port, .integer])`, one case for the same reason
+    /// as `addressAndPort`.
     case endpointKey(IPAddress, port: Int, index: Int)
+    /// `address . index`, the keys of the ClusterIP endpoint maps (`NFTSetSpec.clusterEndpoints`): the same as
+    /// `.concat([.address, .integer])`, one case for the same reason as `addressAndPort`.
+    case addressAndIndex(IPAddress, index: Int)
     case concat([NFTValue])
     case verdict(NFTVerdict)
 
@@ -70,6 +73,9 @@ public enum NFTValue: Sendable, Hashable, Comparable {
             let byAddress = order(a, b)
             if byAddress != 0 { return byAddress }
             return p != q ? order(p, q) : order(i, j)
+        case (.addressAndIndex(let a, let i), .addressAndIndex(let b, let j)):
+            let byAddress = order(a, b)
+            return byAddress != 0 ? byAddress : order(i, j)
         case (.concat(let a), .concat(let b)):
             for (x, y) in zip(a, b) {
                 let c = compare(x, y)
@@ -90,8 +96,9 @@ public enum NFTValue: Sendable, Hashable, Comparable {
         case .integer: 4
         case .addressAndPort: 5
         case .endpointKey: 6
-        case .concat: 7
-        case .verdict: 8
+        case .addressAndIndex: 7
+        case .concat: 8
+        case .verdict: 9
         }
     }
 }
@@ -165,6 +172,9 @@ public enum NFTStatement: Sendable, Hashable {
     case dnat(IPAddress, port: Int)
     /// `dnat ip to <k1 . k2 …> map @map`: destination from a data map of `address . port` (no match: next rule).
     case dnatMap([NFTField], map: String)
+    /// `dnat ip to <k …> map @addressMap : <k …> map @portMap`: the address and the port from two data maps (no
+    /// match in either: next rule).
+    case dnatMaps(address: [NFTField], addressMap: String, port: [NFTField], portMap: String)
     /// `update @set { f }`: add the key, or refresh its timeout.
     case updateSet([NFTField], set: String)
 }
@@ -203,6 +213,7 @@ public struct NFTRule: Sendable, Hashable {
         for statement in statements {
             switch statement {
             case .verdictMap(_, let map), .dnatMap(_, let map): names.append(map)
+            case .dnatMaps(_, let addressMap, _, let portMap): names += [addressMap, portMap]
             case .updateSet(_, let set): names.append(set)
             default: break
             }
@@ -266,8 +277,9 @@ public enum NFTSetSpec: Sendable, Hashable {
     /// The port is typed by the Service's protocol: with `th dport`, nft 1.0.6 fails every later command that
     /// loads the table into its cache, with "conflicting protocols specified: tcp vs. th".)
     case endpointIndex(ServiceProtocol)
-    /// `typeof ip daddr . tcp dport . numgen random mod 1 : ip daddr . tcp dport`: ClusterIP, port and random index
-    /// to `address . port`, the endpoint maps of the shared `pick-…` chains (`NFTValue.endpointKey` keys).
+    /// `typeof ip daddr . numgen random mod 1 : ip daddr`: ClusterIP and random index to an endpoint address, the
+    /// endpoint maps of the shared `pick-<proto>-<N>` chains (`NFTValue.addressAndIndex` keys). The protocol only
+    /// tells the maps apart; the target port comes from `cluster-ports-<proto>`.
     case clusterEndpoints(ServiceProtocol)
 
     public var isMap: Bool {
@@ -304,19 +316,22 @@ public struct NFTSet: Sendable, Hashable {
     public var flags: Set<NFTSetFlag>
     /// Element lifetime in seconds (sets with the timeout flag).
     public var timeout: Int?
+    /// The most elements the kernel accepts (`size`), also its hash table's initial size; nil for the default.
+    public var size: Int?
     public var comment: String?
     /// Elements by key. For a dynamic set these are only what the model put there; the kernel adds its own from
     /// `update` statements, and Junction never flushes those (they are session-affinity state).
     public var elements: [NFTValue: NFTElementData]
 
     public init(
-        _ name: String, spec: NFTSetSpec, flags: Set<NFTSetFlag> = [], timeout: Int? = nil, comment: String? = nil,
-        elements: [NFTValue: NFTElementData] = [:]
+        _ name: String, spec: NFTSetSpec, flags: Set<NFTSetFlag> = [], timeout: Int? = nil, size: Int? = nil,
+        comment: String? = nil, elements: [NFTValue: NFTElementData] = [:]
     ) {
         self.name = name
         self.spec = spec
         self.flags = flags
         self.timeout = timeout
+        self.size = size
         self.comment = comment
         self.elements = elements
     }
@@ -327,7 +342,7 @@ public struct NFTSet: Sendable, Hashable {
 
     /// The set without its elements: what `add set` declares.
     public var declaration: NFTSet {
-        NFTSet(name, spec: spec, flags: flags, timeout: timeout, comment: comment)
+        NFTSet(name, spec: spec, flags: flags, timeout: timeout, size: size, comment: comment)
     }
 }
 

@@ -13,6 +13,7 @@ extension NFTValue {
         case .port(let p), .integer(let p): String(p)
         case .addressAndPort(let a, let p): "\(a) . \(p)"
         case .endpointKey(let a, let p, let i): "\(a) . \(p) . \(i)"
+        case .addressAndIndex(let a, let i): "\(a) . \(i)"
         case .concat(let parts): parts.map { $0.rendered(family) }.joined(separator: " . ")
         case .verdict(let v): v.rendered
         }
@@ -102,6 +103,9 @@ extension NFTStatement {
             return "dnat \(family.rawValue) to \(target)"
         case .dnatMap(let key, let map):
             return "dnat \(family.rawValue) to \(renderFields(key, family)) map @\(map)"
+        case .dnatMaps(let address, let addressMap, let port, let portMap):
+            return "dnat \(family.rawValue) to \(renderFields(address, family)) map @\(addressMap) : "
+                + "\(renderFields(port, family)) map @\(portMap)"
         case .updateSet(let fields, let set):
             return "update @\(set) { \(renderFields(fields, family)) }"
         }
@@ -128,12 +132,13 @@ extension NFTSet {
             parts.append(type)
         case .endpointIndex(let proto):
             parts.append("typeof numgen random mod 1 : \(family.rawValue) daddr . \(proto.lowercaseName) dport")
-        case .clusterEndpoints(let proto):
-            let address = "\(family.rawValue) daddr", port = "\(proto.lowercaseName) dport"
-            parts.append("typeof \(address) . \(port) . numgen random mod 1 : \(address) . \(port)")
+        case .clusterEndpoints:
+            let address = "\(family.rawValue) daddr"
+            parts.append("typeof \(address) . numgen random mod 1 : \(address)")
         }
         if !flags.isEmpty { parts.append("flags " + flags.sorted().map(\.rawValue).joined(separator: ",")) }
         if let timeout { parts.append("timeout \(timeout)s") }
+        if let size { parts.append("size \(size)") }
         if let comment { parts.append("comment \(quoted(comment))") }
         return "{ " + parts.map { $0 + " ;" }.joined(separator: " ") + " }"
     }
@@ -188,6 +193,10 @@ struct TextBuffer {
             append(a)
             append(" . ")
             append(p)
+            append(" . ")
+            append(i)
+        case .addressAndIndex(let a, let i):
+            append(a)
             append(" . ")
             append(i)
         case .concat(let parts):

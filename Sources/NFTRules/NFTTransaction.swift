@@ -11,6 +11,23 @@ public struct NFTElement: Sendable, Hashable {
     }
 }
 
+/// Endpoint addresses under one key address: the elements `key . 0 : addresses[0]`, `key . 1 : addresses[1]`, …
+/// of a ClusterIP endpoint map (`NFTSetSpec.clusterEndpoints`), kept as one list rather than as one element each:
+/// there are a quarter of a million of them at 10k Services.
+public struct NFTAddressList: Sendable, Hashable {
+    public var key: IPAddress
+    public var addresses: [IPAddress]
+
+    public init(key: IPAddress, addresses: [IPAddress]) {
+        self.key = key
+        self.addresses = addresses
+    }
+
+    public var elements: [NFTElement] {
+        addresses.enumerated().map { NFTElement(.addressAndIndex(key, index: $0.offset), NFTElementData(.address($0.element))) }
+    }
+}
+
 /// One command of a transaction, knftables-style: objects, not text.
 public enum NFTCommand: Sendable, Hashable {
     /// Creates the table if missing (never fails when it exists).
@@ -27,6 +44,8 @@ public enum NFTCommand: Sendable, Hashable {
     case flushSet(String, isMap: Bool)
     case deleteSet(String, isMap: Bool)
     case addElements(set: String, [NFTElement])
+    /// `add element` for the elements of address lists (what `NFTAddressList.elements` spells out).
+    case addAddressLists(set: String, [NFTAddressList])
     case deleteElements(set: String, [NFTValue])
 }
 
@@ -86,6 +105,25 @@ public struct NFTTransaction: Sendable, Hashable {
                     }
                     out.append(" }")
                 }
+            case .addAddressLists(let set, let lists):
+                var count = 0
+                for list in lists {
+                    for (index, address) in list.addresses.enumerated() {
+                        if count % Self.elementsPerLine == 0 {
+                            if count > 0 { out.append(" }\n") }
+                            out.append("add element \(prefix) \(set) { ")
+                        } else {
+                            out.append(", ")
+                        }
+                        out.append(list.key)
+                        out.append(" . ")
+                        out.append(index)
+                        out.append(" : ")
+                        out.append(address)
+                        count += 1
+                    }
+                }
+                if count > 0 { out.append(" }") }
             case .deleteElements(let set, let keys):
                 for start in stride(from: 0, to: keys.count, by: Self.elementsPerLine) {
                     if start > 0 { out.append("\n") }
@@ -110,11 +148,13 @@ extension NFTTransaction {
     ///
     /// Established connections keep working: their NAT bindings live in conntrack, not in the rules. What is lost
     /// is session-affinity state (the dynamic sets), so prefer `refresh` when it succeeds.
-    public static func recreate(_ table: NFTTable) -> NFTTransaction {
+    ///
+    /// - Parameter lists: elements of the table's sets kept as address lists, added after the sets' own elements.
+    public static func recreate(_ table: NFTTable, lists: [String: [NFTAddressList]] = [:]) -> NFTTransaction {
         var tx = NFTTransaction(family: table.family, table: table.name)
         tx.commands.append(.addTable(comment: nil))
         tx.commands.append(.deleteTable)
-        tx.appendContents(of: table, flushing: false)
+        tx.appendContents(of: table, lists: lists, flushing: false)
         return tx
     }
 
@@ -123,13 +163,19 @@ extension NFTTransaction {
     /// them, and removes `existing` chains and sets the model no longer has. Repairs any drift inside our objects
     /// (a rule or element deleted by hand comes back). Fails if an existing object has an incompatible declaration
     /// (e.g. a set whose type changed between versions); then use `recreate`.
-    public static func refresh(_ table: NFTTable, existing: NFTExistingObjects? = nil) -> NFTTransaction {
+    ///
+    /// - Parameter lists: elements of the table's sets kept as address lists, added after the sets' own elements.
+    public static func refresh(
+        _ table: NFTTable, lists: [String: [NFTAddressList]] = [:], existing: NFTExistingObjects? = nil
+    ) -> NFTTransaction {
         var tx = NFTTransaction(family: table.family, table: table.name)
-        tx.appendContents(of: table, flushing: true, existing: existing)
+        tx.appendContents(of: table, lists: lists, flushing: true, existing: existing)
         return tx
     }
 
-    private mutating func appendContents(of table: NFTTable, flushing: Bool, existing: NFTExistingObjects? = nil) {
+    private mutating func appendContents(
+        of table: NFTTable, lists: [String: [NFTAddressList]], flushing: Bool, existing: NFTExistingObjects? = nil
+    ) {
         commands.append(.addTable(comment: table.comment))
         let setNames = table.sets.keys.sorted()
         let chainNames = table.chains.keys.sorted { lhs, rhs in
@@ -167,6 +213,10 @@ extension NFTTransaction {
         for name in setNames {
             guard let set = table.sets[name], !set.elements.isEmpty else { continue }
             commands.append(.addElements(set: name, set.sortedElements))
+        }
+        for name in lists.keys.sorted() where table.sets[name] != nil {
+            guard let sets = lists[name], !sets.isEmpty else { continue }
+            commands.append(.addAddressLists(set: name, sets))
         }
         for name in staleChains { commands.append(.deleteChain(name)) }
     }
@@ -258,6 +308,21 @@ extension NFTSet {
     /// Elements in key order, for stable output. Integer keys (the endpoint maps, a quarter million elements at
     /// scale) sort as plain integers.
     public var sortedElements: [NFTElement] {
+        if case .addressAndIndex? = elements.first?.key {
+            var keys: [(UInt128, Int, IPAddress)] = []
+            keys.reserveCapacity(elements.count)
+            for key in elements.keys {
+                guard case .addressAndIndex(let a, let i) = key else {
+                    return elements.keys.sorted().compactMap { key in elements[key].map { NFTElement(key, $0) } }
+                }
+                keys.append((a.value, i, a))
+            }
+            keys.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+            return keys.compactMap { k in
+                let key = NFTValue.addressAndIndex(k.2, index: k.1)
+                return elements[key].map { NFTElement(key, $0) }
+            }
+        }
         if case .endpointKey? = elements.first?.key {
             // The ClusterIP endpoint maps: sort (address, port, index) triples without going through `compare`.
             var keys: [(UInt128, Int, Int, IPAddress)] = []

@@ -295,6 +295,12 @@ public struct PacketTracer: Sendable {
                             continue ruleLoop
                         }
                         return .final(.accept)
+                    case .dnatMaps(let addressKey, let addressMap, let portKey, let portMap):
+                        guard case .address(let address)? = lookup(addressMap, key: value(of: addressKey)),
+                            case .port(let port)? = lookup(portMap, key: value(of: portKey))
+                        else { continue ruleLoop }
+                        rewrite(to: Destination(address, port))
+                        return .final(.accept)
                     case .updateSet(let fields, let set):
                         let key = value(of: fields)
                         updates.insert(SetUpdate(set: set, key: key))
@@ -345,6 +351,10 @@ public struct PacketTracer: Sendable {
             // The model keeps `address . port . index` keys in their own case.
             if parts.count == 3, case .address(let a) = parts[0], case .port(let p) = parts[1], case .integer(let i) = parts[2] {
                 return .endpointKey(a, port: p, index: i)
+            }
+            if parts.count == 2, case .address(let a) = parts[0] {
+                if case .integer(let i) = parts[1] { return .addressAndIndex(a, index: i) }
+                if case .port(let p) = parts[1] { return .addressAndPort(a, p) }
             }
             return .concat(parts)
         }

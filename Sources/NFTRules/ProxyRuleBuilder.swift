@@ -41,6 +41,8 @@ public enum NFTNames {
     /// The shared chain, and its endpoint map of the same name, of every plain ClusterIP port with `count`
     /// endpoints of `proto` (see `NFTRuleBuilder`).
     public static func pickChain(_ proto: ServiceProtocol, count: Int) -> String { "pick-\(proto.lowercaseName)-\(count)" }
+    /// `ClusterIP . port` to target port of the plain ports of `proto`.
+    public static func clusterPorts(_ proto: ServiceProtocol) -> String { "cluster-ports-\(proto.lowercaseName)" }
     /// The ClientIP-affinity set of one endpoint of one port (`:` of IPv6 addresses spelled `.`).
     public static func affinitySet(_ name: ServicePortName, _ endpoint: Endpoint) -> String {
         let address = endpoint.ip.description.map { $0 == ":" ? "." : $0 }
@@ -106,13 +108,17 @@ struct OwnedElements: Sendable, Equatable {
     var elements: [NFTElement]
 }
 
-/// The endpoint list of a plain ClusterIP port: its elements in its `pick-…` map, keyed by the port's dispatch key
-/// (`ClusterIP . proto . port`). Written by whichever port wins the `service-ips` claim on that key, so that the
-/// map's elements always match the chain the dispatch element points to, even if two ports ever shared a key.
-struct ClusterList: Sendable, Equatable {
-    var dispatch: SharedKey
+/// Where the endpoint list of a plain ClusterIP port lives: under its ClusterIP in the `pick-<proto>-<N>` map.
+struct ListKey: Sendable, Hashable {
     var map: String
-    var elements: [NFTElement]
+    var clusterIP: IPAddress
+}
+
+/// The endpoint addresses of plain ports: one list per ClusterIP, protocol and endpoint count, shared by the ports
+/// of that Service that have this protocol and count (they have the same addresses; see `NFTRuleBuilder.isPlain`).
+struct ClusterList: Sendable, Equatable {
+    var key: ListKey
+    var addresses: [IPAddress]
 }
 
 /// What one Service port contributes to the table.
@@ -126,22 +132,22 @@ struct PortObjects: Sendable, Equatable {
     var sharedChains: [NFTChain] = []
     var sharedSets: [NFTSet] = []
     var clusterList: ClusterList? = nil
-
-    /// The `service-ips` keys this port claims: the ones an endpoint list may hang on.
-    var dispatchKeys: [SharedKey] { claims.keys.filter { $0.set == NFTNames.serviceIPs } }
 }
 
 /// The built rules: the table as the kernel should have it, plus the bookkeeping that lets a sync change only
 /// the Service ports that changed. A value; the daemon keeps the one whose transaction last succeeded.
 public struct NFTProxyRuleset: Sendable, Equatable {
     public let config: NFTProxyConfig
-    /// Everything Junction wants in its table.
-    public private(set) var table: NFTTable
+    /// Everything Junction wants in its table except the plain ports' endpoint lists, which are in `lists`.
+    private(set) var base: NFTTable
     var contributions: [ServicePortName: PortObjects] = [:]
     /// Who wants which shared element. Two ports may claim the same key (a ClusterIP shared by several ports, or
     /// two Services given the same external IP and port); the smallest port name wins, deterministically, rather
     /// than letting a conflict fail every transaction.
     var claims: [SharedKey: Claimants] = [:]
+    /// The elements of the `pick-…` maps as address lists, with how many ports use each. Kept as lists rather
+    /// than as elements of `base`: a quarter of a million elements at 10k Services × 25 endpoints.
+    var lists: [ListKey: (users: Int, addresses: [IPAddress])] = [:]
     /// Where each endpoint list lives in the shared endpoint maps.
     var slots = SlotAllocator()
     /// How many ports want each shared chain (`chain NAME`) and set (`set NAME`).
@@ -149,85 +155,99 @@ public struct NFTProxyRuleset: Sendable, Equatable {
 
     init(config: NFTProxyConfig, table: NFTTable) {
         self.config = config
-        self.table = table
+        self.base = table
+    }
+
+    public static func == (lhs: NFTProxyRuleset, rhs: NFTProxyRuleset) -> Bool {
+        lhs.config == rhs.config && lhs.base == rhs.base && lhs.contributions == rhs.contributions
+            && lhs.claims == rhs.claims && lhs.slots == rhs.slots && lhs.sharedUsers == rhs.sharedUsers
+            && lhs.lists.count == rhs.lists.count
+            && lhs.lists.allSatisfy { key, value in rhs.lists[key].map { $0 == value } ?? false }
+    }
+
+    /// Everything Junction wants in its table, every element spelled out (for tests and the packet tracer; syncs
+    /// render the lists directly).
+    public var table: NFTTable {
+        var table = base
+        for (key, list) in lists {
+            for element in NFTAddressList(key: key.clusterIP, addresses: list.addresses).elements {
+                table.sets[key.map]?.elements[element.key] = element.value
+            }
+        }
+        return table
+    }
+
+    /// The endpoint lists by map, in address order.
+    var addressLists: [String: [NFTAddressList]] {
+        var byMap: [String: [NFTAddressList]] = [:]
+        for (key, list) in lists {
+            byMap[key.map, default: []].append(NFTAddressList(key: key.clusterIP, addresses: list.addresses))
+        }
+        for map in byMap.keys { byMap[map]?.sort { $0.key < $1.key } }
+        return byMap
     }
 
     /// The whole table, for the first sync and periodic resyncs (see `NFTTransaction.refresh`/`recreate`).
     public func fullTransaction(existing: NFTExistingObjects? = nil) -> NFTTransaction {
-        NFTTransaction.refresh(table, existing: existing)
+        NFTTransaction.refresh(base, lists: addressLists, existing: existing)
     }
 
     /// The whole table, replacing whatever the kernel has (when `fullTransaction` fails on an incompatible
     /// leftover).
     public func recreateTransaction() -> NFTTransaction {
-        NFTTransaction.recreate(table)
+        NFTTransaction.recreate(base, lists: addressLists)
     }
 
     /// The element value the winning claimant wants, if any.
     func effective(_ key: SharedKey) -> NFTElementData? { claims[key]?.winner }
 
-    /// The endpoint list in the table for a dispatch key: the one of the port that wins the key's claim, if that
-    /// port is a plain one.
-    func clusterList(for key: SharedKey) -> ClusterList? {
-        guard let winner = claims[key]?.winnerName, let list = contributions[winner]?.clusterList, list.dispatch == key
-        else { return nil }
-        return list
+    /// The elements of an endpoint list, if it is in the table.
+    func listElements(_ key: ListKey) -> [NFTElement] {
+        lists[key].map { NFTAddressList(key: key.clusterIP, addresses: $0.addresses).elements } ?? []
     }
 
     mutating func write(_ elements: [NFTElement], to setName: String, remove: Bool) {
         // Taken out of the dictionary while changed, so that its element storage is not copied.
-        guard var set = table.sets.removeValue(forKey: setName) else { return }
+        guard var set = base.sets.removeValue(forKey: setName) else { return }
         for element in elements { set.elements[element.key] = remove ? nil : element.value }
-        table.sets[setName] = set
-    }
-
-    /// Takes the endpoint lists of `keys` out of the table, runs `body` (which may change who wins them), and puts
-    /// the winners' lists back.
-    mutating func rewritingLists(_ keys: [SharedKey], _ body: (inout NFTProxyRuleset) -> Void) {
-        for key in keys {
-            if let list = clusterList(for: key) { write(list.elements, to: list.map, remove: true) }
-        }
-        body(&self)
-        for key in keys {
-            if let list = clusterList(for: key) { write(list.elements, to: list.map, remove: false) }
-        }
+        base.sets[setName] = set
     }
 
     mutating func remove(_ name: ServicePortName) {
         guard let old = contributions[name] else { return }
-        rewritingLists(old.dispatchKeys) { $0.removeObjects(name, old) }
-        for chain in old.sharedChains where release("chain " + chain.name) { table.chains[chain.name] = nil }
-        for set in old.sharedSets where release("set " + set.name) { table.sets[set.name] = nil }
-    }
-
-    private mutating func removeObjects(_ name: ServicePortName, _ old: PortObjects) {
         contributions[name] = nil
-        for chain in old.chains { table.chains[chain.name] = nil }
-        for set in old.sets { table.sets[set.name] = nil }
+        for chain in old.chains { base.chains[chain.name] = nil }
+        for set in old.sets { base.sets[set.name] = nil }
         for key in old.claims.keys {
             let rest = claims[key]?.removing(name)
             claims[key] = rest
-            table.sets[key.set]?.elements[key.key] = rest?.winner
+            base.sets[key.set]?.elements[key.key] = rest?.winner
         }
         for group in old.owned { write(group.elements, to: group.set, remove: true) }
+        if let list = old.clusterList, let entry = lists[list.key] {
+            lists[list.key] = entry.users > 1 ? (entry.users - 1, entry.addresses) : nil
+        }
+        for chain in old.sharedChains where release("chain " + chain.name) { base.chains[chain.name] = nil }
+        for set in old.sharedSets where release("set " + set.name) { base.sets[set.name] = nil }
     }
 
     mutating func insert(_ name: ServicePortName, _ objects: PortObjects) {
-        for chain in objects.sharedChains where retain("chain " + chain.name) { table.chains[chain.name] = chain }
-        for set in objects.sharedSets where retain("set " + set.name) { table.sets[set.name] = set }
-        rewritingLists(objects.dispatchKeys) { $0.insertObjects(name, objects) }
-    }
-
-    private mutating func insertObjects(_ name: ServicePortName, _ objects: PortObjects) {
+        for chain in objects.sharedChains where retain("chain " + chain.name) { base.chains[chain.name] = chain }
+        for set in objects.sharedSets where retain("set " + set.name) { base.sets[set.name] = set }
         contributions[name] = objects
-        for chain in objects.chains { table.chains[chain.name] = chain }
-        for set in objects.sets { table.sets[set.name] = set }
+        for chain in objects.chains { base.chains[chain.name] = chain }
+        for set in objects.sets { base.sets[set.name] = set }
         for (key, value) in objects.claims {
             let updated = claims[key].map { $0.adding(name, value) } ?? .one(name, value)
             claims[key] = updated
-            table.sets[key.set]?.elements[key.key] = updated.winner
+            base.sets[key.set]?.elements[key.key] = updated.winner
         }
         for group in objects.owned { write(group.elements, to: group.set, remove: false) }
+        if let list = objects.clusterList {
+            // The ports sharing a list have the same addresses; the first one's stay while any uses it.
+            let entry = lists[list.key]
+            lists[list.key] = ((entry?.users ?? 0) + 1, entry?.addresses ?? list.addresses)
+        }
     }
 
     /// Counts a user of a shared object; true for the first.
@@ -308,14 +328,15 @@ public struct NFTRuleBuilder: Sendable {
         var ruleset = NFTProxyRuleset(config: config, table: staticTable())
         ruleset.claims.reserveCapacity(snapshot.servicePorts.count * 4)
         ruleset.contributions.reserveCapacity(snapshot.servicePorts.count)
+        ruleset.lists.reserveCapacity(snapshot.servicePorts.count)
         if let previous, previous.config == config {
             ruleset.slots = previous.slots
-            let wanted = Set(snapshot.servicePorts.values.flatMap(endpointLists(for:)))
+            let wanted = Set(snapshot.servicePorts.values.flatMap { endpointLists(for: $0, in: snapshot) })
             for list in ruleset.slots.lists where !wanted.contains(list) { ruleset.slots.release(list) }
         }
         for name in snapshot.servicePorts.keys.sorted() {
             guard let port = snapshot.servicePorts[name] else { continue }
-            ruleset.insert(name, objects(for: port, slots: &ruleset.slots))
+            ruleset.insert(name, objects(for: port, in: snapshot, slots: &ruleset.slots))
         }
         return ruleset
     }
@@ -327,25 +348,31 @@ public struct NFTRuleBuilder: Sendable {
     public func update(_ ruleset: inout NFTProxyRuleset, snapshot: ProxySnapshot, changed: some Sequence<ServicePortName>) -> NFTTransaction {
         var old = NFTTable(family: family, name: config.tableName)
         var new = old
-        let names = Set(changed).sorted()
+        // A port's layout depends on the other ports of its Service (plain ports share endpoint lists), so all of
+        // a changed Service's ports are rebuilt.
+        var expanded = Set(changed)
+        for service in Set(expanded.map(\.service)) { expanded.formUnion(snapshot.portNames(of: service)) }
+        let names = expanded.sorted()
         // Free the places of endpoint lists that go away first, then place new lists in name order: the same
         // sequence `build(_:previous:)` follows, so both give the same table.
         for name in names {
-            let wanted = Set(snapshot.servicePorts[name].map(endpointLists(for:)) ?? [])
+            let wanted = Set(snapshot.servicePorts[name].map { endpointLists(for: $0, in: snapshot) } ?? [])
             for list in ruleset.slots.lists(of: name) where !wanted.contains(list) { ruleset.slots.release(list) }
         }
         var touched = Set<SharedKey>()
+        var touchedLists = Set<ListKey>()
         var built: [(ServicePortName, PortObjects?)] = []
         var sharedChains = Set<String>()
         var sharedSets = Set<String>()
         for name in names {
             let before = ruleset.contributions[name]
-            let after = snapshot.servicePorts[name].map { objects(for: $0, slots: &ruleset.slots) }
+            let after = snapshot.servicePorts[name].map { objects(for: $0, in: snapshot, slots: &ruleset.slots) }
             if before == after { continue }
             built.append((name, after))
             for objects in [before, after].compactMap({ $0 }) {
                 sharedChains.formUnion(objects.sharedChains.map(\.name))
                 sharedSets.formUnion(objects.sharedSets.map(\.name))
+                if let list = objects.clusterList { touchedLists.insert(list.key) }
             }
             for chain in before?.chains ?? [] { old.chains[chain.name] = chain }
             for set in before?.sets ?? [] { old.sets[set.name] = set }
@@ -356,7 +383,7 @@ public struct NFTRuleBuilder: Sendable {
             // Owned elements need no arbitration: the old side has the old port's, the new side the new port's.
             // The map itself stays (it is static), so both sides declare it.
             for group in (before?.owned ?? []) + (after?.owned ?? []) {
-                guard let declaration = ruleset.table.sets[group.set]?.declaration else { continue }
+                guard let declaration = ruleset.base.sets[group.set]?.declaration else { continue }
                 if old.sets[group.set] == nil { old.sets[group.set] = declaration }
                 if new.sets[group.set] == nil { new.sets[group.set] = declaration }
             }
@@ -368,24 +395,24 @@ public struct NFTRuleBuilder: Sendable {
             }
         }
         // Shared objects are in a view when they exist on its side, sets as declarations: their elements are the
-        // endpoint lists, of which only the changed ports' (the winners' of the touched dispatch keys) are added.
-        let listKeys = touched.filter { $0.set == NFTNames.serviceIPs }
+        // endpoint lists, of which only the touched ones are added.
         func addSharedObjects(to view: inout NFTTable) {
-            for name in sharedChains { if let chain = ruleset.table.chains[name] { view.chains[name] = chain } }
+            for name in sharedChains { if let chain = ruleset.base.chains[name] { view.chains[name] = chain } }
             for name in sharedSets where view.sets[name] == nil {
-                if let set = ruleset.table.sets[name] { view.sets[name] = set.declaration }
+                if let set = ruleset.base.sets[name] { view.sets[name] = set.declaration }
             }
-            for key in listKeys {
-                guard let list = ruleset.clusterList(for: key) else { continue }
-                if view.sets[list.map] == nil, let declaration = ruleset.table.sets[list.map]?.declaration {
-                    view.sets[list.map] = declaration
+            for key in touchedLists {
+                let elements = ruleset.listElements(key)
+                if elements.isEmpty { continue }
+                if view.sets[key.map] == nil, let declaration = ruleset.base.sets[key.map]?.declaration {
+                    view.sets[key.map] = declaration
                 }
-                for element in list.elements { view.sets[list.map]?.elements[element.key] = element.value }
+                for element in elements { view.sets[key.map]?.elements[element.key] = element.value }
             }
         }
         addSharedObjects(to: &old)
         for key in touched {
-            guard let declaration = ruleset.table.sets[key.set]?.declaration else { continue }
+            guard let declaration = ruleset.base.sets[key.set]?.declaration else { continue }
             if old.sets[key.set] == nil { old.sets[key.set] = declaration }
             old.sets[key.set]?.elements[key.key] = ruleset.effective(key)
         }
@@ -396,7 +423,7 @@ public struct NFTRuleBuilder: Sendable {
         }
         addSharedObjects(to: &new)
         for key in touched {
-            guard let declaration = ruleset.table.sets[key.set]?.declaration else { continue }
+            guard let declaration = ruleset.base.sets[key.set]?.declaration else { continue }
             if new.sets[key.set] == nil { new.sets[key.set] = declaration }
             new.sets[key.set]?.elements[key.key] = ruleset.effective(key)
         }
@@ -509,6 +536,9 @@ public struct NFTRuleBuilder: Sendable {
             NFTSet(NFTNames.hairpin, spec: .types([addressType, addressType]), comment: "endpoint address pairs for hairpin"),
         ]
         for proto in ServiceProtocol.allCases {
+            sets.append(NFTSet(
+                NFTNames.clusterPorts(proto), spec: .types([addressType, .inetService], data: .inetService),
+                comment: "ClusterIP and port to target port of plain \(proto.lowercaseName) ports"))
             for bucket in 0..<config.endpointMapBuckets(proto) {
                 sets.append(NFTSet(EndpointMaps.name(proto, bucket: bucket), spec: .endpointIndex(proto)))
             }
@@ -545,33 +575,52 @@ public struct NFTRuleBuilder: Sendable {
     }
 
     /// The endpoint lists of a port that live in the shared endpoint maps (affine ports use rules instead).
-    func endpointLists(for port: ServicePortSnapshot) -> [EndpointList] {
-        guard port.info.sessionAffinity == .none, !isPlain(port) else { return [] }
+    func endpointLists(for port: ServicePortSnapshot, in snapshot: ProxySnapshot) -> [EndpointList] {
+        guard port.info.sessionAffinity == .none, !isPlain(port, in: snapshot) else { return [] }
         var lists: [EndpointList] = []
         if !port.clusterEndpoints.isEmpty { lists.append(EndpointList(port: port.name, local: false)) }
         if !port.localEndpoints.isEmpty { lists.append(EndpointList(port: port.name, local: true)) }
         return lists
     }
 
-    /// Whether a port takes the plain layout: reachable only on its ClusterIP, Cluster policy, no affinity, some
-    /// endpoints. Such a port has no chain of its own (see the type's documentation).
-    func isPlain(_ port: ServicePortSnapshot) -> Bool {
-        port.info.sessionAffinity == .none && !port.info.externallyAccessible && !port.info.internalPolicyLocal
-            && port.localEndpoints.isEmpty && !port.clusterEndpoints.isEmpty
+    /// Reachable only on its ClusterIP, Cluster policy, no affinity, some endpoints, all on one target port.
+    func hasPlainShape(_ port: ServicePortSnapshot) -> Bool {
+        guard port.info.sessionAffinity == .none, !port.info.externallyAccessible, !port.info.internalPolicyLocal,
+            port.localEndpoints.isEmpty, let first = port.clusterEndpoints.first
+        else { return false }
+        return port.clusterEndpoints.prefix(EndpointMaps.stride).allSatisfy { $0.port == first.port }
     }
 
-    /// The objects of a plain port: a dispatch element to the shared chain of its endpoint count, and its
-    /// endpoints in that chain's map under `ClusterIP . port . index`.
+    /// Whether a port takes the plain layout, with no chain of its own (see the type's documentation): it has the
+    /// plain shape, and every other port of its Service with that shape, protocol and endpoint count has the same
+    /// endpoint addresses, since they share one list under the ClusterIP. (Ports of one Service normally have the
+    /// same endpoints; named target ports that some pods lack are the exception.)
+    func isPlain(_ port: ServicePortSnapshot, in snapshot: ProxySnapshot) -> Bool {
+        guard hasPlainShape(port) else { return false }
+        let used = port.clusterEndpoints.prefix(EndpointMaps.stride)
+        for sibling in snapshot.portNames(of: port.name.service) where sibling != port.name && sibling.protocol == port.name.protocol {
+            guard let other = snapshot.servicePorts[sibling], hasPlainShape(other) else { continue }
+            let otherUsed = other.clusterEndpoints.prefix(EndpointMaps.stride)
+            if otherUsed.count == used.count && !otherUsed.elementsEqual(used, by: { $0.ip == $1.ip }) { return false }
+        }
+        return true
+    }
+
+    /// The objects of a plain port: a dispatch element to the shared chain of its endpoint count, its target port
+    /// in `cluster-ports-<proto>`, and its endpoint addresses under `ClusterIP . index` in the chain's map.
     func plainObjects(for port: ServicePortSnapshot) -> PortObjects {
         var out = PortObjects()
         let info = port.info
         let proto = info.protocol
         let used = port.clusterEndpoints.prefix(EndpointMaps.stride)
         let pick = NFTNames.pickChain(proto, count: used.count)
+        let ports = NFTNames.clusterPorts(proto)
         let dispatch = SharedKey(
             set: NFTNames.serviceIPs, key: .concat([.address(port.clusterIP), .proto(proto), .port(info.port)]))
         out.claims[dispatch] = NFTElementData(.verdict(.goto(pick)))
         out.claims[SharedKey(set: NFTNames.clusterIPs, key: .address(port.clusterIP))] = NFTElementData()
+        out.claims[SharedKey(set: ports, key: .addressAndPort(port.clusterIP, info.port))] =
+            NFTElementData(.port(used.first?.port ?? info.port))
         for endpoint in port.hairpinCandidates(nodeName: config.nodeName) {
             out.claims[SharedKey(set: NFTNames.hairpin, key: .concat([.address(endpoint.ip), .address(endpoint.ip)]))] =
                 NFTElementData()
@@ -584,23 +633,19 @@ public struct NFTRuleBuilder: Sendable {
         }
         rules.append(NFTRule(
             [.equals(.l4proto, .proto(proto))],
-            [.dnatMap([.destinationAddress, .destinationPort, .random(modulus: used.count)], map: pick)]))
+            [.dnatMaps(
+                address: [.destinationAddress, .random(modulus: used.count)], addressMap: pick,
+                port: [.destinationAddress, .destinationPort], portMap: ports)]))
         out.sharedChains = [NFTChain(pick, rules: rules)]
         out.sharedSets = [NFTSet(pick, spec: .clusterEndpoints(proto))]
-        out.clusterList = ClusterList(
-            dispatch: dispatch, map: pick,
-            elements: used.enumerated().map { index, endpoint in
-                NFTElement(
-                    .endpointKey(port.clusterIP, port: info.port, index: index),
-                    NFTElementData(.addressAndPort(endpoint.ip, endpoint.port)))
-            })
+        out.clusterList = ClusterList(key: ListKey(map: pick, clusterIP: port.clusterIP), addresses: used.map(\.ip))
         return out
     }
 
     /// The chains, private sets and shared elements of one Service port: every policy decision is already in
     /// `port`; this only lays it out (placing its endpoint lists in the shared maps through `slots`).
-    func objects(for port: ServicePortSnapshot, slots: inout SlotAllocator) -> PortObjects {
-        if isPlain(port) { return plainObjects(for: port) }
+    func objects(for port: ServicePortSnapshot, in snapshot: ProxySnapshot, slots: inout SlotAllocator) -> PortObjects {
+        if isPlain(port, in: snapshot) { return plainObjects(for: port) }
         var out = PortObjects()
         let name = port.name
         let info = port.info

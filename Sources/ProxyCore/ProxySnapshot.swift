@@ -168,6 +168,9 @@ public struct ProxySnapshot: Sendable, Equatable {
         self.nodeZone = nodeZone
     }
 
+    /// The proxied port names of one Service.
+    public func portNames(of service: NamespacedName) -> Set<ServicePortName> { portNamesByService[service] ?? [] }
+
     /// Builds from applied tracker state.
     public init(
         nodeName: String, family: IPFamily, nodeZone: String? = nil,

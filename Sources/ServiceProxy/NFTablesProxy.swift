@@ -49,6 +49,10 @@ public actor NFTablesProxy {
     struct FamilyRules {
         let builder: NFTRuleBuilder
         var ruleset: NFTProxyRuleset?
+        /// Full syncs that failed in a row. From the second on, the table is replaced instead of rewritten in
+        /// place: what keeps failing may be an object the kernel has with another declaration (a table written by
+        /// another version), which no in-place rewrite fixes.
+        var failedFullSyncs = 0
         var tableSpec: String { "\(builder.config.nftFamily.rawValue) \(builder.config.tableName)" }
     }
 
@@ -253,8 +257,12 @@ public actor NFTablesProxy {
             var next: NFTProxyRuleset
             if full {
                 next = rules.builder.build(snapshot, previous: rules.ruleset)
-                let existing = (try? runner.list("list table \(rules.tableSpec)")).map { NFTExistingObjects.parse(listing: $0) }
-                transaction = next.fullTransaction(existing: existing)
+                if rules.failedFullSyncs >= 2 {
+                    transaction = next.recreateTransaction()
+                } else {
+                    let existing = (try? runner.list("list table \(rules.tableSpec)")).map { NFTExistingObjects.parse(listing: $0) }
+                    transaction = next.fullTransaction(existing: existing)
+                }
             } else if let current = rules.ruleset {
                 next = current
                 transaction = rules.builder.update(&next, snapshot: snapshot, changed: update.changedPorts[family] ?? [])
@@ -270,6 +278,7 @@ public actor NFTablesProxy {
             do {
                 try runner.run(script)
                 rules.ruleset = next
+                rules.failedFullSyncs = 0
                 families[family] = rules
                 familyMetrics.servicePorts.set(to: Double(snapshot.servicePorts.count))
                 var noLocal = (internal: 0, external: 0)
@@ -284,6 +293,8 @@ public actor NFTablesProxy {
                 // one; the scheduler retries with back-off and the retry is a full sync.
                 failed = true
                 lastError = error.description
+                // Replacing the table loses only session-affinity state; see `failedFullSyncs`.
+                if full { families[family]?.failedFullSyncs += 1 }
                 familyMetrics.syncFailures.increment()
                 logger.warning("nftables sync failed", metadata: ["family": "\(family)", "kind": "\(kind)", "error": "\(error)"])
             }

@@ -259,7 +259,38 @@ enum Scenario {
         ("source ranges change", [.service(nil, NFTRulesTests.service(
             "fw", type: "LoadBalancer", clusterIPs: ["10.96.0.18"], ports: [PortSpec(name: "http", port: 80, nodePort: 30110)],
             lbIngress: [("172.18.255.12", "VIP")], sourceRanges: ["203.0.113.0/24", "172.18.0.0/16"]))]),
+        // Plain ports of one Service with one protocol and endpoint count share the list under their ClusterIP.
+        ("a two-port Service: both ports plain, one shared endpoint list", [
+            .service(nil, multi),
+            .slice(nil, NFTRulesTests.slice(
+                "multi-1", service: "multi", ports: [("http", 8080, "TCP"), ("alt", 9090, "TCP")],
+                endpoints: [EndpointSpec(ip: "10.244.1.60", node: "node-a"), EndpointSpec(ip: "10.244.2.60", node: "node-b")])),
+        ]),
+        ("its ports get different endpoints at the same count: both leave the plain layout", [
+            .slice(nil, NFTRulesTests.slice(
+                "multi-1", service: "multi", ports: [("http", 8080, "TCP")],
+                endpoints: [EndpointSpec(ip: "10.244.1.60", node: "node-a"), EndpointSpec(ip: "10.244.2.60", node: "node-b")])),
+            .slice(nil, NFTRulesTests.slice(
+                "multi-2", service: "multi", ports: [("alt", 9090, "TCP")],
+                endpoints: [EndpointSpec(ip: "10.244.1.60", node: "node-a"), EndpointSpec(ip: "10.244.2.61", node: "node-b")])),
+        ]),
+        ("the same endpoints again: both plain and shared once more", [
+            .slice(nil, NFTRulesTests.slice(
+                "multi-2", service: "multi", ports: [("alt", 9090, "TCP")],
+                endpoints: [EndpointSpec(ip: "10.244.1.60", node: "node-a"), EndpointSpec(ip: "10.244.2.60", node: "node-b")])),
+        ]),
+        ("one port of the sharing pair goes: the other keeps the list", [.service(nil, NFTRulesTests.service(
+            "multi", clusterIPs: ["10.96.0.40"], ports: [PortSpec(name: "http", port: 80, targetPort: "http")]))]),
+        ("endpoints of one port on different target ports: not plain", [
+            .slice(nil, NFTRulesTests.slice(
+                "multi-2", service: "multi", ports: [("http", 8081, "TCP")],
+                endpoints: [EndpointSpec(ip: "10.244.2.62", node: "node-b")])),
+        ]),
     ]
+
+    static let multi = NFTRulesTests.service(
+        "multi", clusterIPs: ["10.96.0.40"],
+        ports: [PortSpec(name: "http", port: 80, targetPort: "http"), PortSpec(name: "alt", port: 81, targetPort: "alt")])
 
     static func apply(_ events: [Event], to state: inout ProxyState) {
         for event in events {

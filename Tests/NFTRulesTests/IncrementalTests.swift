@@ -10,7 +10,7 @@ struct IncrementalTests {
     /// Packets whose fate the equivalence test compares: every semantics row, plus each fixture address.
     static let probes: [PacketTracer.Packet] = SemanticsTests.rows.map(\.packet) + (10...50).flatMap { last in
         [SemanticsTests.from("10.244.1.9", to: "10.96.0.\(last)", 80), SemanticsTests.from("172.18.0.100", to: "172.18.255.\(last)", 80)]
-    }
+    } + [SemanticsTests.from("10.244.1.9", to: "10.96.0.40", 81), SemanticsTests.from("172.18.0.100", to: "10.96.0.40", 81)]
 
     @Test("Each incremental transaction turns the previous table into exactly a full build")
     func incrementalEqualsFull() throws {
@@ -56,15 +56,32 @@ struct IncrementalTests {
         return NFTTransaction(family: .ip, table: "junction")
     }
 
+    @Test("Plain ports of one Service share one endpoint list; different addresses at one count give them chains")
+    func sharedLists() throws {
+        let shared = try transaction(for: "a two-port Service: both ports plain, one shared endpoint list").rendered()
+        #expect(shared.contains("add element ip junction pick-tcp-2 { 10.96.0.40 . 0 : 10.244.1.60, 10.96.0.40 . 1 : 10.244.2.60 }"), "\(shared)")
+        #expect(shared.contains("10.96.0.40 . 80 : 8080") && shared.contains("10.96.0.40 . 81 : 9090"))
+        #expect(!shared.contains("svc-default/multi"))
+        let split = try transaction(for: "its ports get different endpoints at the same count: both leave the plain layout").rendered()
+        #expect(split.contains("add chain ip junction svc-default/multi/tcp/http") && split.contains("add chain ip junction svc-default/multi/tcp/alt"), "\(split)")
+        #expect(split.contains("10.96.0.40 . tcp . 80 : goto svc-default/multi/tcp/http"))
+        #expect(split.contains("delete element ip junction cluster-ports-tcp { 10.96.0.40 . 80, 10.96.0.40 . 81 }"))
+        let rest = try transaction(for: "one port of the sharing pair goes: the other keeps the list").rendered()
+        #expect(!rest.contains("pick-tcp-2 { 10.96.0.40"), "\(rest)")
+        #expect(rest.contains("delete element ip junction cluster-ports-tcp { 10.96.0.40 . 81 }"))
+        let mixed = try transaction(for: "endpoints of one port on different target ports: not plain").rendered()
+        #expect(mixed.contains("add chain ip junction svc-default/multi/tcp/http"), "\(mixed)")
+    }
+
     @Test("Replacing an endpoint at constant size changes map elements only, no rules")
     func endpointReplacementIsElementsOnly() throws {
         let tx = try transaction(for: "replace an endpoint, same count")
         // Only local endpoints are hairpin candidates, so 10.244.2.x changes no pair.
         #expect(tx.rendered() == """
-            delete element ip junction pick-tcp-2 { 10.96.0.10 . 80 . 1 }
-            delete element ip junction pick-udp-2 { 10.96.0.10 . 53 . 1 }
-            add element ip junction pick-tcp-2 { 10.96.0.10 . 80 . 1 : 10.244.2.50 . 8080 }
-            add element ip junction pick-udp-2 { 10.96.0.10 . 53 . 1 : 10.244.2.50 . 5353 }
+            delete element ip junction pick-tcp-2 { 10.96.0.10 . 1 }
+            delete element ip junction pick-udp-2 { 10.96.0.10 . 1 }
+            add element ip junction pick-tcp-2 { 10.96.0.10 . 1 : 10.244.2.50 }
+            add element ip junction pick-udp-2 { 10.96.0.10 . 1 : 10.244.2.50 }
 
             """)
     }
@@ -74,10 +91,10 @@ struct IncrementalTests {
         let tx = try transaction(for: "scale up")
         let text = tx.rendered()
         // Endpoints are laid out in address order, so the new 10.244.1.20 takes index 1 and shifts 10.244.2.50.
-        #expect(text.contains("add element ip junction pick-tcp-3 { 10.96.0.10 . 80 . 0 : 10.244.1.5 . 8080, 10.96.0.10 . 80 . 1 : 10.244.1.20 . 8080, 10.96.0.10 . 80 . 2 : 10.244.2.50 . 8080 }"), "\(text)")
+        #expect(text.contains("add element ip junction pick-tcp-3 { 10.96.0.10 . 0 : 10.244.1.5, 10.96.0.10 . 1 : 10.244.1.20, 10.96.0.10 . 2 : 10.244.2.50 }"), "\(text)")
         #expect(text.contains("add element ip junction service-ips { 10.96.0.10 . tcp . 80 : goto pick-tcp-3, 10.96.0.10 . udp . 53 : goto pick-udp-3 }"))
         // The count-3 chains are created once (another port already uses pick-tcp-3); the count-2 ones go.
-        #expect(text.contains("add rule ip junction pick-udp-3 meta l4proto udp dnat ip to ip daddr . th dport . numgen random mod 3 map @pick-udp-3"))
+        #expect(text.contains("add rule ip junction pick-udp-3 meta l4proto udp dnat ip to ip daddr . numgen random mod 3 map @pick-udp-3 : ip daddr . th dport map @cluster-ports-udp"))
         #expect(!text.contains("add chain ip junction pick-tcp-3"))
         #expect(text.contains("delete chain ip junction pick-tcp-2"))
         #expect(text.contains("delete map ip junction pick-udp-2"))

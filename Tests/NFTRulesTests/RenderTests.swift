@@ -41,12 +41,14 @@ struct RenderTests {
     func clusterIP() {
         #expect(Self.lines(mentioning: "svc-default/web/tcp/http").isEmpty)
         #expect(Self.lines(mentioning: "pick-tcp-2").filter { !$0.contains("service-ips") && !$0.hasPrefix("flush") } == [
-            "add map ip junction pick-tcp-2 { typeof ip daddr . tcp dport . numgen random mod 1 : ip daddr . tcp dport ; }",
+            "add map ip junction pick-tcp-2 { typeof ip daddr . numgen random mod 1 : ip daddr ; }",
             "add chain ip junction pick-tcp-2",
             "add rule ip junction pick-tcp-2 ip saddr != 10.244.0.0/16 meta mark set meta mark | 0x00004000",
-            "add rule ip junction pick-tcp-2 meta l4proto tcp dnat ip to ip daddr . th dport . numgen random mod 2 map @pick-tcp-2",
-            "add element ip junction pick-tcp-2 { 10.96.0.10 . 80 . 0 : 10.244.1.5 . 8080, 10.96.0.10 . 80 . 1 : 10.244.2.5 . 8080 }",
+            "add rule ip junction pick-tcp-2 meta l4proto tcp dnat ip to ip daddr . numgen random mod 2 map @pick-tcp-2 : ip daddr . th dport map @cluster-ports-tcp",
+            "add element ip junction pick-tcp-2 { 10.96.0.10 . 0 : 10.244.1.5, 10.96.0.10 . 1 : 10.244.2.5 }",
         ])
+        // The target port is the port's element in the protocol's port map.
+        #expect(Self.lines.contains { $0.hasPrefix("add element ip junction cluster-ports-tcp ") && $0.contains("10.96.0.10 . 80 : 8080") })
         let dispatch = Self.lines.first { $0.hasPrefix("add element ip junction service-ips ") } ?? ""
         #expect(dispatch.contains("10.96.0.10 . tcp . 80 : goto pick-tcp-2, 10.96.0.10 . udp . 53 : goto pick-udp-2"))
         // Ports with chains of their own keep the slot maps.
