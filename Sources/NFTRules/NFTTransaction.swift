@@ -184,7 +184,13 @@ extension NFTTransaction {
             let r = table.chains[rhs]?.base == nil
             return l == r ? lhs < rhs : !l
         }
-        for name in setNames {
+        // Sets whose size changed are deleted and declared anew once no rule uses them (a size is a limit the
+        // kernel checks as elements go in, before a new declaration takes effect).
+        let resized = Set(setNames.filter { name in
+            guard flushing, let size = table.sets[name]?.size, let existing, existing.sets[name] != nil else { return false }
+            return existing.sizes[name] != size
+        })
+        for name in setNames where !resized.contains(name) {
             if let set = table.sets[name] { commands.append(.addSet(set.declaration)) }
         }
         for name in chainNames {
@@ -193,7 +199,7 @@ extension NFTTransaction {
         var staleChains: [String] = []
         if flushing {
             for name in chainNames { commands.append(.flushChain(name)) }
-            for name in setNames {
+            for name in setNames where !resized.contains(name) {
                 if let set = table.sets[name], !set.isDynamic { commands.append(.flushSet(name, isMap: set.isMap)) }
             }
             if let existing {
@@ -202,6 +208,11 @@ extension NFTTransaction {
                 for (name, isMap) in existing.sets.sorted(by: { $0.key < $1.key }) where table.sets[name] == nil {
                     commands.append(.deleteSet(name, isMap: isMap))
                 }
+            }
+            for name in resized.sorted() {
+                guard let set = table.sets[name] else { continue }
+                commands.append(.deleteSet(name, isMap: set.isMap))
+                commands.append(.addSet(set.declaration))
             }
         }
         // Rules before elements: binding a rule to a map makes the kernel walk the elements already in it, so
@@ -359,24 +370,34 @@ public struct NFTExistingObjects: Sendable, Hashable {
     public var chains: Set<String>
     /// Set and map names, with whether each is a map.
     public var sets: [String: Bool]
+    /// The declared `size` of the sets that have one.
+    public var sizes: [String: Int]
 
-    public init(chains: Set<String> = [], sets: [String: Bool] = [:]) {
+    public init(chains: Set<String> = [], sets: [String: Bool] = [:], sizes: [String: Int] = [:]) {
         self.chains = chains
         self.sets = sets
+        self.sizes = sizes
     }
 
     /// Reads the names from `nft list table <family> <name>` output (`-t`/terse output works too): the lines
-    /// opening `chain X {`, `set X {` and `map X {`.
+    /// opening `chain X {`, `set X {` and `map X {`, and the `size N` lines of sets.
     public static func parse(listing: String) -> NFTExistingObjects {
         var result = NFTExistingObjects()
+        var currentSet: String?
         for line in listing.split(separator: "\n") {
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if words.count == 2, words[0] == "size", let set = currentSet, let size = Int(words[1]) {
+                result.sizes[set] = size
+                continue
+            }
             guard words.count >= 3, words.last == "{" else { continue }
             let name = String(words[1].filter { $0 != "\"" })
+            currentSet = nil
             switch words[0] {
             case "chain": result.chains.insert(name)
-            case "set": result.sets[name] = false
-            case "map": result.sets[name] = true
+            case "set", "map":
+                result.sets[name] = words[0] == "map"
+                currentSet = name
             default: break
             }
         }

@@ -148,6 +148,11 @@ public struct NFTProxyRuleset: Sendable, Equatable {
     /// The elements of the `pick-…` maps as address lists, with how many ports use each. Kept as lists rather
     /// than as elements of `base`: a quarter of a million elements at 10k Services × 25 endpoints.
     var lists: [ListKey: (users: Int, addresses: [IPAddress])] = [:]
+    /// Elements per `pick-…` map (the sum of its lists), which decides the map's `size`.
+    var listElementCounts: [String: Int] = [:]
+    /// An update put more elements in a `pick-…` map than its `size` allows: the kernel would refuse the
+    /// transaction, so run a full sync instead (`build(_:previous:)` sizes the maps anew).
+    public internal(set) var outgrown = false
     /// Where each endpoint list lives in the shared endpoint maps.
     var slots = SlotAllocator()
     /// How many ports want each shared chain (`chain NAME`) and set (`set NAME`).
@@ -226,6 +231,7 @@ public struct NFTProxyRuleset: Sendable, Equatable {
         for group in old.owned { write(group.elements, to: group.set, remove: true) }
         if let list = old.clusterList, let entry = lists[list.key] {
             lists[list.key] = entry.users > 1 ? (entry.users - 1, entry.addresses) : nil
+            if entry.users == 1 { listElementCounts[list.key.map, default: 0] -= entry.addresses.count }
         }
         for chain in old.sharedChains where release("chain " + chain.name) { base.chains[chain.name] = nil }
         for set in old.sharedSets where release("set " + set.name) { base.sets[set.name] = nil }
@@ -247,6 +253,38 @@ public struct NFTProxyRuleset: Sendable, Equatable {
             // The ports sharing a list have the same addresses; the first one's stay while any uses it.
             let entry = lists[list.key]
             lists[list.key] = ((entry?.users ?? 0) + 1, entry?.addresses ?? list.addresses)
+            if entry == nil { listElementCounts[list.key.map, default: 0] += list.addresses.count }
+        }
+    }
+
+    /// The `size` of a `pick-…` map of `count` elements: a power of two with room to grow by half; the current
+    /// size stays while the count is between an eighth of it and all of it. Declared sizes let the kernel make
+    /// the hash table big enough at once (at 10k × 25 a full load spends half as long in the kernel as when the
+    /// table grows as elements arrive).
+    static func capacity(for count: Int, current: Int?) -> Int {
+        if let current, count <= current, count * 8 >= current { return current }
+        var size = 256
+        while size < count + count / 2 { size *= 2 }
+        return size
+    }
+
+    /// Sizes `maps` for their element counts, keeping the sizes `current` gives where they fit (see `capacity`).
+    mutating func size(_ maps: some Sequence<String>, current: (String) -> Int?) {
+        for map in maps where base.sets[map] != nil {
+            base.sets[map]?.size = Self.capacity(for: listElementCounts[map] ?? 0, current: current(map))
+        }
+    }
+
+    /// After an update: new `pick-…` maps get a size; an existing one that no longer fits sets `outgrown`.
+    mutating func checkSizes(_ maps: some Sequence<String>) {
+        for map in maps {
+            guard let set = base.sets[map] else { continue }
+            let count = listElementCounts[map] ?? 0
+            if let size = set.size {
+                if count > size { outgrown = true }
+            } else {
+                base.sets[map]?.size = Self.capacity(for: count, current: nil)
+            }
         }
     }
 
@@ -338,6 +376,8 @@ public struct NFTRuleBuilder: Sendable {
             guard let port = snapshot.servicePorts[name] else { continue }
             ruleset.insert(name, objects(for: port, in: snapshot, slots: &ruleset.slots))
         }
+        let previousSets = previous?.config == config ? previous?.base.sets : nil
+        ruleset.size(Array(ruleset.listElementCounts.keys)) { previousSets?[$0]?.size }
         return ruleset
     }
 
@@ -421,6 +461,7 @@ public struct NFTRuleBuilder: Sendable {
         for (name, objects) in built {
             if let objects { ruleset.insert(name, objects) }
         }
+        ruleset.checkSizes(Set(touchedLists.map(\.map)))
         addSharedObjects(to: &new)
         for key in touched {
             guard let declaration = ruleset.base.sets[key.set]?.declaration else { continue }

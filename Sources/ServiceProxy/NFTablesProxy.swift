@@ -252,22 +252,25 @@ public actor NFTablesProxy {
         var failed = false
         for family in config.families.sorted(by: { $0.rawValue < $1.rawValue }) {
             guard let snapshot = state.snapshots[family], var rules = families[family] else { continue }
-            let full = kind == .full || rules.ruleset == nil
-            let transaction: NFTTransaction
+            var full = kind == .full || rules.ruleset == nil
+            var transaction = NFTTransaction(family: rules.builder.config.nftFamily, table: rules.builder.config.tableName)
             var next: NFTProxyRuleset
-            if full {
+            if !full, let current = rules.ruleset {
+                next = current
+                transaction = rules.builder.update(&next, snapshot: snapshot, changed: update.changedPorts[family] ?? [])
+                // A `pick-…` map outgrew its declared size: only a full sync can declare it larger.
+                full = next.outgrown
+            } else {
                 next = rules.builder.build(snapshot, previous: rules.ruleset)
+            }
+            if full {
+                if next.outgrown { next = rules.builder.build(snapshot, previous: rules.ruleset) }
                 if rules.failedFullSyncs >= 2 {
                     transaction = next.recreateTransaction()
                 } else {
                     let existing = (try? runner.list("list table \(rules.tableSpec)")).map { NFTExistingObjects.parse(listing: $0) }
                     transaction = next.fullTransaction(existing: existing)
                 }
-            } else if let current = rules.ruleset {
-                next = current
-                transaction = rules.builder.update(&next, snapshot: snapshot, changed: update.changedPorts[family] ?? [])
-            } else {
-                continue
             }
             var script = transaction.rendered()
             if let path = config.failSyncsWhileExists, FileManager.default.fileExists(atPath: path) {

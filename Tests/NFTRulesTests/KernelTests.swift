@@ -9,6 +9,48 @@ import Testing
 struct KernelTests {
     static let table = ["ip", "junction"]
 
+    @Test("A pick map declares a size; an update that outgrows it asks for a full sync, which declares it anew")
+    func outgrowing() throws {
+        try TestNamespace.with { ns in
+            let builder = NFTRuleBuilder(config: Cluster.config())
+            // Single-endpoint Services share `pick-tcp-1`: 170 fit its 256, 270 do not.
+            func snapshot(_ count: Int) -> ProxySnapshot {
+                let services = (0..<count).map { i in
+                    NFTRulesTests.service("s\(i)", clusterIPs: ["10.96.\(1 + i / 200).\(i % 200)"], ports: [PortSpec(name: "http", port: 80)])
+                }
+                let slices = (0..<count).map { i in
+                    NFTRulesTests.slice("s\(i)-1", service: "s\(i)", ports: [("http", 8080, "TCP")],
+                                        endpoints: [EndpointSpec(ip: "10.244.\(2 + i / 200).\(i % 200)", node: "node-b")])
+                }
+                return Cluster.snapshot(services: services, slices: slices)
+            }
+            let small = snapshot(170)
+            var ruleset = builder.build(small)
+            #expect(ruleset.table.sets["pick-tcp-1"]?.size == 256)
+            #expect(try ns.load(ruleset.fullTransaction()).succeeded)
+
+            let large = snapshot(270)
+            let changed = Set(large.servicePorts.keys).subtracting(small.servicePorts.keys)
+            let before = ruleset
+            _ = builder.update(&ruleset, snapshot: large, changed: changed)
+            #expect(ruleset.outgrown)
+            let grown = builder.build(large, previous: before)
+            #expect(!grown.outgrown && grown.table.sets["pick-tcp-1"]?.size == 512)
+            let existing = NFTExistingObjects.parse(listing: try ns.nft(["list", "table"] + Self.table).stdout)
+            #expect(existing.sizes["pick-tcp-1"] == 256)
+            let tx = grown.fullTransaction(existing: existing)
+            #expect(tx.rendered().contains("delete map ip junction pick-tcp-1\nadd map ip junction pick-tcp-1"))
+            let loaded = try ns.load(tx)
+            #expect(loaded.succeeded, "\(loaded.stderr)")
+            let map = try ns.nft(["list", "map"] + Self.table + ["pick-tcp-1"]).stdout
+            #expect(map.contains("size 512"))
+            #expect(map.components(separatedBy: " : ").count - 1 == 270 + 1, "typeof line and 270 elements")
+            // The model agrees: the same transaction on the model of the old table gives the new table.
+            let model = try NFTTable.apply(tx, to: before.table)
+            #expect(model == grown.table)
+        }
+    }
+
     @Test("Full load, every incremental step, drift repair, a refused transaction, recreate")
     func scenario() throws {
         try TestNamespace.with { ns in

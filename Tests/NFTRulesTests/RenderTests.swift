@@ -41,7 +41,7 @@ struct RenderTests {
     func clusterIP() {
         #expect(Self.lines(mentioning: "svc-default/web/tcp/http").isEmpty)
         #expect(Self.lines(mentioning: "pick-tcp-2").filter { !$0.contains("service-ips") && !$0.hasPrefix("flush") } == [
-            "add map ip junction pick-tcp-2 { typeof ip daddr . numgen random mod 1 : ip daddr ; }",
+            "add map ip junction pick-tcp-2 { typeof ip daddr . numgen random mod 1 : ip daddr ; size 256 ; }",
             "add chain ip junction pick-tcp-2",
             "add rule ip junction pick-tcp-2 ip saddr != 10.244.0.0/16 meta mark set meta mark | 0x00004000",
             "add rule ip junction pick-tcp-2 meta l4proto tcp dnat ip to ip daddr . numgen random mod 2 map @pick-tcp-2 : ip daddr . th dport map @cluster-ports-tcp",
