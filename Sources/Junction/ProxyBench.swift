@@ -93,6 +93,15 @@ struct Latencies {
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
+/// CPU seconds (user + system) this process has used: what a sync costs whatever else the machine runs, beside
+/// the wall-clock time it took.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+    func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return s(usage.ru_utime) + s(usage.ru_stime)
+}
+
 /// Services `bench/svc-i` with ClusterIP 10.96.0.0 + i, port 80, and `count` endpoints 10.128.0.0 + i×count + j.
 enum BenchFixture {
     static let node = "bench-node"
@@ -164,21 +173,39 @@ struct SyncPhase {
         try NetworkNamespace.runSync(in: ns) {
             // Initial full sync: empty kernel table.
             var ruleset = builder.build(ProxySnapshot(nodeName: BenchFixture.node, family: .ipv4))
+            let workers = min(ProcessInfo.processInfo.activeProcessorCount, 4)
+            // As the proxy does it: the endpoint maps filled by parallel transactions, then one that switches.
+            func fullSync(_ ruleset: NFTProxyRuleset, existing: NFTExistingObjects) -> (fills: [String], commit: String) {
+                guard let staged = ruleset.stagedFullSync(existing: existing, workers: workers) else {
+                    return ([], ruleset.fullTransaction(existing: existing).rendered())
+                }
+                return (staged.fills.map { $0.rendered() }, staged.commit.rendered())
+            }
+            let cpuBefore = cpuSeconds()
             let build = clock.measure { ruleset = builder.build(snapshot) }
-            var text = ""
-            let render = clock.measure { text = ruleset.fullTransaction().rendered() }
+            var texts: (fills: [String], commit: String) = ([], "")
+            let render = clock.measure { texts = fullSync(ruleset, existing: NFTExistingObjects()) }
+            let text = ruleset.fullTransaction().rendered()
             if let keep = ProcessInfo.processInfo.environment["JUNCTION_BENCH_KEEP"] {
                 try text.write(toFile: keep + "/full-\(services).nft", atomically: false, encoding: .utf8)
             }
-            let commit = try clock.measure { try runner.run(text) }
-            lines.append(String(format: "  %5d services: full sync %.3f s  (build %.3f, render %.3f, commit %.3f; %.1f MB of nft text)",
+            let commit = try clock.measure {
+                try runner.runConcurrently(texts.fills)
+                try runner.run(texts.commit)
+            }
+            let cpu = cpuSeconds() - cpuBefore
+            let bytes = texts.fills.reduce(texts.commit.utf8.count) { $0 + $1.utf8.count }
+            lines.append(String(format: "  %5d services: full sync %.3f s  (build %.3f, render %.3f, commit %.3f with %d parallel fills; %.1f MB of nft text; %.3f s of CPU)",
                                 services, seconds(build + render + commit), seconds(build), seconds(render), seconds(commit),
-                                Double(text.utf8.count) / 1e6))
-            // Periodic resync over the populated table, as the proxy does it (list, rebuild, refresh).
+                                texts.fills.count, Double(bytes) / 1e6, cpu))
+            // Periodic resync over the populated table, as the proxy does it (list, rebuild in the other map
+            // generation, fill, switch).
             let resync = try clock.measure {
                 let existing = NFTExistingObjects.parse(listing: try runner.list("list table ip junction"))
-                let rebuilt = builder.build(snapshot, previous: ruleset)
-                try runner.run(rebuilt.fullTransaction(existing: existing).rendered())
+                let rebuilt = builder.build(snapshot, previous: ruleset, generation: 1 - ruleset.generation)
+                let texts = fullSync(rebuilt, existing: existing)
+                try runner.runConcurrently(texts.fills)
+                try runner.run(texts.commit)
                 ruleset = rebuilt
             }
             lines.append(String(format: "                  resync of the populated table (list + build + render + commit): %.3f s", seconds(resync)))
@@ -423,9 +450,15 @@ struct WatchPhase {
             let r = try await api.raw(.PUT, "/apis/discovery.k8s.io/v1/namespaces/bench/endpointslices/watch-target",
                                       body: JSONWriter.bytes(slice))
             guard r.code == 200 else { throw ValidationError("slice update: HTTP \(r.code)") }
-            let needle = "\(address) . 8080"
+            // An element `ClusterIP . index : address`, the address ending where the element does.
+            let needles = [",", "\n", " "].map { ": \(address)" + $0 }
             while true {
-                if try runner.list("list map ip junction \(NFTNames.pickChain(.tcp, count: 3))").contains(needle) { break }
+                // The map of the generation in use (full syncs alternate between the two).
+                let maps = [0, 1].map { NFTNames.pickMap(.tcp, count: 3, generation: $0) }
+                if maps.contains(where: { map in
+                    guard let listing = try? runner.list("list map ip junction \(map)") else { return false }
+                    return needles.contains { listing.contains($0) }
+                }) { break }
                 guard start.duration(to: .now) < .seconds(10) else { throw ValidationError("change \(k) not in the kernel after 10 s") }
                 try await Task.sleep(for: .microseconds(200))
             }

@@ -165,16 +165,20 @@ extension NFTTransaction {
     /// (e.g. a set whose type changed between versions); then use `recreate`.
     ///
     /// - Parameter lists: elements of the table's sets kept as address lists, added after the sets' own elements.
+    /// - Parameter filled: sets that earlier transactions created and filled and no rule uses yet (see
+    ///   `NFTProxyRuleset.stagedFullSync`): declared, but neither flushed nor filled again.
     public static func refresh(
-        _ table: NFTTable, lists: [String: [NFTAddressList]] = [:], existing: NFTExistingObjects? = nil
+        _ table: NFTTable, lists: [String: [NFTAddressList]] = [:], existing: NFTExistingObjects? = nil,
+        filled: Set<String> = []
     ) -> NFTTransaction {
         var tx = NFTTransaction(family: table.family, table: table.name)
-        tx.appendContents(of: table, lists: lists, flushing: true, existing: existing)
+        tx.appendContents(of: table, lists: lists, flushing: true, existing: existing, filled: filled)
         return tx
     }
 
     private mutating func appendContents(
-        of table: NFTTable, lists: [String: [NFTAddressList]], flushing: Bool, existing: NFTExistingObjects? = nil
+        of table: NFTTable, lists: [String: [NFTAddressList]], flushing: Bool, existing: NFTExistingObjects? = nil,
+        filled: Set<String> = []
     ) {
         commands.append(.addTable(comment: table.comment))
         let setNames = table.sets.keys.sorted()
@@ -199,7 +203,7 @@ extension NFTTransaction {
         var staleChains: [String] = []
         if flushing {
             for name in chainNames { commands.append(.flushChain(name)) }
-            for name in setNames where !resized.contains(name) {
+            for name in setNames where !resized.contains(name) && !filled.contains(name) {
                 if let set = table.sets[name], !set.isDynamic { commands.append(.flushSet(name, isMap: set.isMap)) }
             }
             if let existing {
@@ -221,11 +225,11 @@ extension NFTTransaction {
             guard let chain = table.chains[name] else { continue }
             for rule in chain.rules { commands.append(.addRule(chain: name, rule)) }
         }
-        for name in setNames {
+        for name in setNames where !filled.contains(name) {
             guard let set = table.sets[name], !set.elements.isEmpty else { continue }
             commands.append(.addElements(set: name, set.sortedElements))
         }
-        for name in lists.keys.sorted() where table.sets[name] != nil {
+        for name in lists.keys.sorted() where table.sets[name] != nil && !filled.contains(name) {
             guard let sets = lists[name], !sets.isEmpty else { continue }
             commands.append(.addAddressLists(set: name, sets))
         }

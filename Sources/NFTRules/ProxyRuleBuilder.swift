@@ -41,6 +41,12 @@ public enum NFTNames {
     /// The shared chain, and its endpoint map of the same name, of every plain ClusterIP port with `count`
     /// endpoints of `proto` (see `NFTRuleBuilder`).
     public static func pickChain(_ proto: ServiceProtocol, count: Int) -> String { "pick-\(proto.lowercaseName)-\(count)" }
+    /// The endpoint map of a `pick-…` chain: the chain's name in generation 0, with `-g1` in generation 1. A full
+    /// sync fills the maps of the other generation before the transaction that points the chains at them (see
+    /// `NFTProxyRuleset.stagedFullSync`).
+    public static func pickMap(_ proto: ServiceProtocol, count: Int, generation: Int) -> String {
+        pickChain(proto, count: count) + (generation == 0 ? "" : "-g\(generation)")
+    }
     /// `ClusterIP . port` to target port of the plain ports of `proto`.
     public static func clusterPorts(_ proto: ServiceProtocol) -> String { "cluster-ports-\(proto.lowercaseName)" }
     /// The ClientIP-affinity set of one endpoint of one port (`:` of IPv6 addresses spelled `.`).
@@ -138,6 +144,8 @@ struct PortObjects: Sendable, Equatable {
 /// the Service ports that changed. A value; the daemon keeps the one whose transaction last succeeded.
 public struct NFTProxyRuleset: Sendable, Equatable {
     public let config: NFTProxyConfig
+    /// Which names the `pick-…` maps have (`NFTNames.pickMap`): 0 or 1.
+    public let generation: Int
     /// Everything Junction wants in its table except the plain ports' endpoint lists, which are in `lists`.
     private(set) var base: NFTTable
     var contributions: [ServicePortName: PortObjects] = [:]
@@ -158,13 +166,14 @@ public struct NFTProxyRuleset: Sendable, Equatable {
     /// How many ports want each shared chain (`chain NAME`) and set (`set NAME`).
     var sharedUsers: [String: Int] = [:]
 
-    init(config: NFTProxyConfig, table: NFTTable) {
+    init(config: NFTProxyConfig, generation: Int, table: NFTTable) {
         self.config = config
+        self.generation = generation
         self.base = table
     }
 
     public static func == (lhs: NFTProxyRuleset, rhs: NFTProxyRuleset) -> Bool {
-        lhs.config == rhs.config && lhs.base == rhs.base && lhs.contributions == rhs.contributions
+        lhs.config == rhs.config && lhs.generation == rhs.generation && lhs.base == rhs.base && lhs.contributions == rhs.contributions
             && lhs.claims == rhs.claims && lhs.slots == rhs.slots && lhs.sharedUsers == rhs.sharedUsers
             && lhs.lists.count == rhs.lists.count
             && lhs.lists.allSatisfy { key, value in rhs.lists[key].map { $0 == value } ?? false }
@@ -195,6 +204,42 @@ public struct NFTProxyRuleset: Sendable, Equatable {
     /// The whole table, for the first sync and periodic resyncs (see `NFTTransaction.refresh`/`recreate`).
     public func fullTransaction(existing: NFTExistingObjects? = nil) -> NFTTransaction {
         NFTTransaction.refresh(base, lists: addressLists, existing: existing)
+    }
+
+    /// A full sync in steps: `fills` create this generation's `pick-…` maps and fill them, each its own
+    /// transaction and independent of the others (they may run at once, on separate libnftables contexts); no rule
+    /// uses those maps yet, so traffic does not see them. Then `commit`, one atomic transaction, rewrites everything
+    /// else as `fullTransaction` does, pointing the `pick-…` chains at the new maps and deleting the other
+    /// generation's. libnftables spends most of a large full sync parsing and evaluating map elements, one core
+    /// per context, so on two cores the elements load in about half the time.
+    ///
+    /// Nil when one of this generation's maps already exists in the kernel (left by an interrupted sync, or the
+    /// same generation as the kernel's rules): then use `fullTransaction`.
+    public func stagedFullSync(existing: NFTExistingObjects, workers: Int) -> (fills: [NFTTransaction], commit: NFTTransaction)? {
+        let lists = addressLists
+        let maps = Set(lists.keys)
+        guard !maps.isEmpty, maps.allSatisfy({ existing.sets[$0] == nil }) else { return nil }
+        // Lists dealt to the workers by element count, largest first, each to the least loaded.
+        var work = lists.flatMap { map, lists in lists.map { (map, $0) } }
+        work.sort { ($0.1.addresses.count, $0.0, $0.1.key) > ($1.1.addresses.count, $1.0, $1.1.key) }
+        var shares = Array(repeating: (count: 0, lists: [String: [NFTAddressList]]()), count: max(1, workers))
+        for (map, list) in work {
+            let least = shares.indices.min { shares[$0].count < shares[$1].count } ?? 0
+            shares[least].count += list.addresses.count
+            shares[least].lists[map, default: []].append(list)
+        }
+        let fills = shares.filter { $0.count > 0 }.map { share in
+            var tx = NFTTransaction(family: base.family, table: base.name)
+            tx.commands.append(.addTable(comment: base.comment))
+            for map in share.lists.keys.sorted() {
+                guard let set = base.sets[map] else { continue }
+                tx.commands.append(.addSet(set.declaration))
+                let sorted = (share.lists[map] ?? []).sorted { $0.key < $1.key }
+                tx.commands.append(.addAddressLists(set: map, sorted))
+            }
+            return tx
+        }
+        return (fills, NFTTransaction.refresh(base, lists: lists, existing: existing, filled: maps))
     }
 
     /// The whole table, replacing whatever the kernel has (when `fullTransaction` fails on an incompatible
@@ -362,8 +407,11 @@ public struct NFTRuleBuilder: Sendable {
     /// - Parameter previous: the ruleset in the kernel, if any: endpoint lists keep their places in the shared
     ///   endpoint maps, so a periodic full sync rewrites the same elements instead of renumbering them, and the
     ///   result is exactly what incremental updates from `previous` would give.
-    public func build(_ snapshot: ProxySnapshot, previous: NFTProxyRuleset? = nil) -> NFTProxyRuleset {
-        var ruleset = NFTProxyRuleset(config: config, table: staticTable())
+    ///
+    /// - Parameter generation: the names of the `pick-…` maps (`NFTNames.pickMap`); by default `previous`'s.
+    public func build(_ snapshot: ProxySnapshot, previous: NFTProxyRuleset? = nil, generation: Int? = nil) -> NFTProxyRuleset {
+        let generation = generation ?? previous?.generation ?? 0
+        var ruleset = NFTProxyRuleset(config: config, generation: generation, table: staticTable())
         ruleset.claims.reserveCapacity(snapshot.servicePorts.count * 4)
         ruleset.contributions.reserveCapacity(snapshot.servicePorts.count)
         ruleset.lists.reserveCapacity(snapshot.servicePorts.count)
@@ -374,9 +422,9 @@ public struct NFTRuleBuilder: Sendable {
         }
         for name in snapshot.servicePorts.keys.sorted() {
             guard let port = snapshot.servicePorts[name] else { continue }
-            ruleset.insert(name, objects(for: port, in: snapshot, slots: &ruleset.slots))
+            ruleset.insert(name, objects(for: port, in: snapshot, generation: generation, slots: &ruleset.slots))
         }
-        let previousSets = previous?.config == config ? previous?.base.sets : nil
+        let previousSets = previous?.config == config && previous?.generation == generation ? previous?.base.sets : nil
         ruleset.size(Array(ruleset.listElementCounts.keys)) { previousSets?[$0]?.size }
         return ruleset
     }
@@ -406,7 +454,9 @@ public struct NFTRuleBuilder: Sendable {
         var sharedSets = Set<String>()
         for name in names {
             let before = ruleset.contributions[name]
-            let after = snapshot.servicePorts[name].map { objects(for: $0, in: snapshot, slots: &ruleset.slots) }
+            let after = snapshot.servicePorts[name].map {
+                objects(for: $0, in: snapshot, generation: ruleset.generation, slots: &ruleset.slots)
+            }
             if before == after { continue }
             built.append((name, after))
             for objects in [before, after].compactMap({ $0 }) {
@@ -649,12 +699,13 @@ public struct NFTRuleBuilder: Sendable {
 
     /// The objects of a plain port: a dispatch element to the shared chain of its endpoint count, its target port
     /// in `cluster-ports-<proto>`, and its endpoint addresses under `ClusterIP . index` in the chain's map.
-    func plainObjects(for port: ServicePortSnapshot) -> PortObjects {
+    func plainObjects(for port: ServicePortSnapshot, generation: Int) -> PortObjects {
         var out = PortObjects()
         let info = port.info
         let proto = info.protocol
         let used = port.clusterEndpoints.prefix(EndpointMaps.stride)
         let pick = NFTNames.pickChain(proto, count: used.count)
+        let map = NFTNames.pickMap(proto, count: used.count, generation: generation)
         let ports = NFTNames.clusterPorts(proto)
         let dispatch = SharedKey(
             set: NFTNames.serviceIPs, key: .concat([.address(port.clusterIP), .proto(proto), .port(info.port)]))
@@ -675,18 +726,20 @@ public struct NFTRuleBuilder: Sendable {
         rules.append(NFTRule(
             [.equals(.l4proto, .proto(proto))],
             [.dnatMaps(
-                address: [.destinationAddress, .random(modulus: used.count)], addressMap: pick,
+                address: [.destinationAddress, .random(modulus: used.count)], addressMap: map,
                 port: [.destinationAddress, .destinationPort], portMap: ports)]))
         out.sharedChains = [NFTChain(pick, rules: rules)]
-        out.sharedSets = [NFTSet(pick, spec: .clusterEndpoints(proto))]
-        out.clusterList = ClusterList(key: ListKey(map: pick, clusterIP: port.clusterIP), addresses: used.map(\.ip))
+        out.sharedSets = [NFTSet(map, spec: .clusterEndpoints(proto))]
+        out.clusterList = ClusterList(key: ListKey(map: map, clusterIP: port.clusterIP), addresses: used.map(\.ip))
         return out
     }
 
     /// The chains, private sets and shared elements of one Service port: every policy decision is already in
     /// `port`; this only lays it out (placing its endpoint lists in the shared maps through `slots`).
-    func objects(for port: ServicePortSnapshot, in snapshot: ProxySnapshot, slots: inout SlotAllocator) -> PortObjects {
-        if isPlain(port, in: snapshot) { return plainObjects(for: port) }
+    func objects(
+        for port: ServicePortSnapshot, in snapshot: ProxySnapshot, generation: Int, slots: inout SlotAllocator
+    ) -> PortObjects {
+        if isPlain(port, in: snapshot) { return plainObjects(for: port, generation: generation) }
         var out = PortObjects()
         let name = port.name
         let info = port.info

@@ -254,21 +254,29 @@ public actor NFTablesProxy {
             guard let snapshot = state.snapshots[family], var rules = families[family] else { continue }
             var full = kind == .full || rules.ruleset == nil
             var transaction = NFTTransaction(family: rules.builder.config.nftFamily, table: rules.builder.config.tableName)
-            var next: NFTProxyRuleset
-            if !full, let current = rules.ruleset {
-                next = current
-                transaction = rules.builder.update(&next, snapshot: snapshot, changed: update.changedPorts[family] ?? [])
+            var fills: [NFTTransaction] = []
+            var partial: NFTProxyRuleset?
+            if !full, var current = rules.ruleset {
+                transaction = rules.builder.update(&current, snapshot: snapshot, changed: update.changedPorts[family] ?? [])
                 // A `pick-…` map outgrew its declared size: only a full sync can declare it larger.
-                full = next.outgrown
-            } else {
-                next = rules.builder.build(snapshot, previous: rules.ruleset)
+                if !current.outgrown { partial = current }
             }
-            if full {
-                if next.outgrown { next = rules.builder.build(snapshot, previous: rules.ruleset) }
+            let next: NFTProxyRuleset
+            if let partial {
+                next = partial
+            } else {
+                full = true
+                let existing = existingObjects(rules.tableSpec)
+                // The `pick-…` maps of the generation the kernel does not use are filled first, in parallel, and
+                // then one transaction switches to them (`stagedFullSync`).
+                let generation = Self.nextGeneration(after: rules.ruleset?.generation, existing: existing)
+                next = rules.builder.build(snapshot, previous: rules.ruleset, generation: generation)
                 if rules.failedFullSyncs >= 2 {
                     transaction = next.recreateTransaction()
+                } else if let existing, let staged = next.stagedFullSync(existing: existing, workers: Self.workers) {
+                    fills = staged.fills
+                    transaction = staged.commit
                 } else {
-                    let existing = (try? runner.list("list table \(rules.tableSpec)")).map { NFTExistingObjects.parse(listing: $0) }
                     transaction = next.fullTransaction(existing: existing)
                 }
             }
@@ -279,6 +287,9 @@ public actor NFTablesProxy {
             }
             let familyMetrics = metrics.family(family)
             do {
+                // Fills only add maps no rule uses; whatever happens to them, the kernel keeps the old rules
+                // until `script` commits.
+                if !fills.isEmpty { try runner.runConcurrently(fills.map { $0.rendered() }) }
                 try runner.run(script)
                 rules.ruleset = next
                 rules.failedFullSyncs = 0
@@ -330,6 +341,27 @@ public actor NFTablesProxy {
         // conntrack dump, which costs as much as the table is large.
         let udpChanged = update.changedPorts.values.contains { ports in ports.contains { $0.protocol == .udp } }
         if config.conntrackCleanup && (kind == .full || udpChanged) { cleanStaleUDPFlows() }
+    }
+
+    /// What the kernel's table holds (names and set sizes): empty when there is no table yet, nil when it cannot
+    /// be read.
+    func existingObjects(_ tableSpec: String) -> NFTExistingObjects? {
+        do {
+            return NFTExistingObjects.parse(listing: try runner.list("list table \(tableSpec)"))
+        } catch {
+            return error.message.contains("No such file or directory") ? NFTExistingObjects() : nil
+        }
+    }
+
+    /// libnftables contexts a full sync fills maps with at once: one per core, at most four.
+    static let workers = min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 4)
+
+    /// The generation of `pick-…` map names for a full sync: the other one than the rules in the kernel use, so
+    /// that its maps can be filled before the switch. After a restart, the one whose maps the kernel lacks.
+    static func nextGeneration(after current: Int?, existing: NFTExistingObjects?) -> Int {
+        if let current { return 1 - current }
+        let names = existing?.sets.keys ?? [:].keys
+        return names.contains { $0.hasPrefix("pick-") && !$0.hasSuffix("-g1") } ? 1 : 0
     }
 
     /// Deletes UDP conntrack entries whose service frontend now leads elsewhere (see `StaleUDPFlows`).

@@ -51,6 +51,58 @@ struct KernelTests {
         }
     }
 
+    @Test("Staged full syncs: the other generation's pick maps are filled first, then one transaction switches; updates follow")
+    func staged() throws {
+        try TestNamespace.with { ns in
+            let builder = NFTRuleBuilder(config: Cluster.config())
+            var state = Scenario.initialState()
+            func listing() throws -> NFTExistingObjects {
+                NFTExistingObjects.parse(listing: try ns.nft(["list", "table"] + Self.table).stdout)
+            }
+            func pickMaps(_ objects: NFTExistingObjects) -> Set<String> { Set(objects.sets.keys.filter { $0.hasPrefix("pick-") }) }
+            // Into a namespace without the table, as a proxy's first sync.
+            var ruleset = builder.build(try #require(state.snapshots[.ipv4]), generation: 0)
+            let first = try #require(ruleset.stagedFullSync(existing: NFTExistingObjects(), workers: 2))
+            #expect(first.fills.count == 2)
+            for fill in first.fills { #expect(try ns.load(fill).succeeded) }
+            #expect(!pickMaps(try listing()).isEmpty, "the fills made the maps")
+            let commit = try ns.load(first.commit)
+            #expect(commit.succeeded, "\(commit.stderr)")
+            var existing = try listing()
+            #expect(existing.chains == Set(ruleset.table.chains.keys))
+            #expect(existing.sets == ruleset.table.sets.mapValues(\.isMap))
+            var model: NFTTable? = nil
+            for tx in first.fills + [first.commit] { model = try NFTTable.apply(tx, to: model) }
+            #expect(model == ruleset.table)
+            // The same generation again cannot be staged: its maps are in use.
+            #expect(ruleset.stagedFullSync(existing: existing, workers: 2) == nil)
+
+            // A resync in the other generation: new maps filled beside the old, the old ones gone after the switch.
+            let resynced = builder.build(try #require(state.snapshots[.ipv4]), previous: ruleset, generation: 1)
+            let second = try #require(resynced.stagedFullSync(existing: existing, workers: 2))
+            for fill in second.fills { #expect(try ns.load(fill).succeeded) }
+            let switched = try ns.load(second.commit)
+            #expect(switched.succeeded, "\(switched.stderr)")
+            existing = try listing()
+            #expect(existing.sets == resynced.table.sets.mapValues(\.isMap))
+            #expect(pickMaps(existing).allSatisfy { $0.hasSuffix("-g1") } && !pickMaps(existing).isEmpty)
+            let rule = try ns.nft(["list", "chain"] + Self.table + ["pick-tcp-2"]).stdout
+            #expect(rule.contains("map @pick-tcp-2-g1"), "\(rule)")
+            ruleset = resynced
+
+            // Incremental updates carry on in the new generation.
+            for step in Scenario.steps {
+                Scenario.apply(step.events, to: &state)
+                let update = state.applyPendingChanges()
+                let tx = builder.update(&ruleset, snapshot: try #require(state.snapshots[.ipv4]), changed: update.changedPorts[.ipv4] ?? [])
+                if tx.isEmpty { continue }
+                let loaded = try ns.load(tx)
+                #expect(loaded.succeeded, "step \(step.name): \(loaded.stderr)\n\(tx.rendered())")
+            }
+            #expect(try listing().sets == ruleset.table.sets.mapValues(\.isMap))
+        }
+    }
+
     @Test("Full load, every incremental step, drift repair, a refused transaction, recreate")
     func scenario() throws {
         try TestNamespace.with { ns in
