@@ -51,6 +51,18 @@ struct KernelTests {
         }
     }
 
+    /// Applies every scenario step to `state` and loads each step's incremental transaction into the kernel.
+    static func loadSteps(into ns: TestNamespace, builder: NFTRuleBuilder, ruleset: inout NFTProxyRuleset, state: inout ProxyState) throws {
+        for step in Scenario.steps {
+            Scenario.apply(step.events, to: &state)
+            let update = state.applyPendingChanges()
+            let tx = builder.update(&ruleset, snapshot: try #require(state.snapshots[.ipv4]), changed: update.changedPorts[.ipv4] ?? [])
+            if tx.isEmpty { continue }
+            let loaded = try ns.load(tx)
+            #expect(loaded.succeeded, "step \(step.name): \(loaded.stderr)\n\(tx.rendered())")
+        }
+    }
+
     @Test("Staged full syncs: the other generation's pick maps are filled first, then one transaction switches; updates follow")
     func staged() throws {
         try TestNamespace.with { ns in
@@ -91,14 +103,7 @@ struct KernelTests {
             ruleset = resynced
 
             // Incremental updates carry on in the new generation.
-            for step in Scenario.steps {
-                Scenario.apply(step.events, to: &state)
-                let update = state.applyPendingChanges()
-                let tx = builder.update(&ruleset, snapshot: try #require(state.snapshots[.ipv4]), changed: update.changedPorts[.ipv4] ?? [])
-                if tx.isEmpty { continue }
-                let loaded = try ns.load(tx)
-                #expect(loaded.succeeded, "step \(step.name): \(loaded.stderr)\n\(tx.rendered())")
-            }
+            try Self.loadSteps(into: ns, builder: builder, ruleset: &ruleset, state: &state)
             #expect(try listing().sets == ruleset.table.sets.mapValues(\.isMap))
         }
     }
@@ -115,14 +120,7 @@ struct KernelTests {
             let again = try ns.load(ruleset.fullTransaction())
             #expect(again.succeeded, "\(again.stderr)")
 
-            for step in Scenario.steps {
-                Scenario.apply(step.events, to: &state)
-                let update = state.applyPendingChanges()
-                let tx = builder.update(&ruleset, snapshot: try #require(state.snapshots[.ipv4]), changed: update.changedPorts[.ipv4] ?? [])
-                if tx.isEmpty { continue }
-                let loaded = try ns.load(tx)
-                #expect(loaded.succeeded, "step \(step.name): \(loaded.stderr)\n\(tx.rendered())")
-            }
+            try Self.loadSteps(into: ns, builder: builder, ruleset: &ruleset, state: &state)
 
             // The kernel holds exactly the model's chains and sets.
             let listing = try ns.nft(["list", "table"] + Self.table)
