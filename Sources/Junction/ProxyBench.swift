@@ -200,15 +200,21 @@ struct SyncPhase {
                                 texts.fills.count, Double(bytes) / 1e6, cpu))
             // Periodic resync over the populated table, as the proxy does it (list, rebuild in the other map
             // generation, fill, switch).
-            let resync = try clock.measure {
-                let existing = NFTExistingObjects.parse(listing: try runner.list("list table ip junction"))
-                let rebuilt = builder.build(snapshot, previous: ruleset, generation: 1 - ruleset.generation)
-                let texts = fullSync(rebuilt, existing: existing)
-                try runner.runConcurrently(texts.fills)
-                try runner.run(texts.commit)
-                ruleset = rebuilt
+            var existing = NFTExistingObjects()
+            let list = try clock.measure {
+                existing = NFTExistingObjects.parse(listing: try runner.list("list ruleset ip"), table: "ip junction")
             }
-            lines.append(String(format: "                  resync of the populated table (list + build + render + commit): %.3f s", seconds(resync)))
+            var rebuilt = ruleset
+            var resyncTexts: (fills: [String], commit: String) = ([], "")
+            let rebuild = clock.measure {
+                rebuilt = builder.build(snapshot, previous: ruleset, generation: 1 - ruleset.generation)
+                resyncTexts = fullSync(rebuilt, existing: existing)
+            }
+            let fill = try clock.measure { try runner.runConcurrently(resyncTexts.fills) }
+            let switchOver = try clock.measure { try runner.run(resyncTexts.commit) }
+            ruleset = rebuilt
+            lines.append(String(format: "                  resync of the populated table %.3f s (list %.3f, build + render %.3f, fills %.3f, switch %.3f)",
+                                seconds(list + rebuild + fill + switchOver), seconds(list), seconds(rebuild), seconds(fill), seconds(switchOver)))
 
             // One endpoint replaced at a time.
             var total = Latencies(), kernel = Latencies()

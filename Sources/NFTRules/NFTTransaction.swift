@@ -384,11 +384,19 @@ public struct NFTExistingObjects: Sendable, Hashable {
     }
 
     /// Reads the names from `nft list table <family> <name>` output (`-t`/terse output works too): the lines
-    /// opening `chain X {`, `set X {` and `map X {`, and the `size N` lines of sets.
-    public static func parse(listing: String) -> NFTExistingObjects {
+    /// opening `chain X {`, `set X {` and `map X {`, and the `size N` lines of sets. With `table` (`"ip junction"`),
+    /// only that table's part of a longer listing counts, e.g. of `nft -t list ruleset ip`, which libnftables
+    /// answers without fetching set elements (a terse `list table` fetches them all: seconds at 250k elements).
+    public static func parse(listing: String, table: String? = nil) -> NFTExistingObjects {
         var result = NFTExistingObjects()
         var currentSet: String?
+        var inTable = table == nil
         for line in listing.split(separator: "\n") {
+            if let table, line.hasPrefix("table ") {
+                inTable = line == "table \(table) {"
+                continue
+            }
+            guard inTable else { continue }
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if words.count == 2, words[0] == "size", let set = currentSet, let size = Int(words[1]) {
                 result.sizes[set] = size

@@ -213,9 +213,14 @@ public struct NFTProxyRuleset: Sendable, Equatable {
     /// generation's. libnftables spends most of a large full sync parsing and evaluating map elements, one core
     /// per context, so on two cores the elements load in about half the time.
     ///
+    /// `cleanup` deletes the filled maps again, one transaction each (a fill may have failed before making its
+    /// maps), for when the switch does not happen: the kernel is then as it was.
+    ///
     /// Nil when one of this generation's maps already exists in the kernel (left by an interrupted sync, or the
     /// same generation as the kernel's rules): then use `fullTransaction`.
-    public func stagedFullSync(existing: NFTExistingObjects, workers: Int) -> (fills: [NFTTransaction], commit: NFTTransaction)? {
+    public func stagedFullSync(
+        existing: NFTExistingObjects, workers: Int
+    ) -> (fills: [NFTTransaction], commit: NFTTransaction, cleanup: [NFTTransaction])? {
         let lists = addressLists
         let maps = Set(lists.keys)
         guard !maps.isEmpty, maps.allSatisfy({ existing.sets[$0] == nil }) else { return nil }
@@ -239,7 +244,10 @@ public struct NFTProxyRuleset: Sendable, Equatable {
             }
             return tx
         }
-        return (fills, NFTTransaction.refresh(base, lists: lists, existing: existing, filled: maps))
+        let cleanup = maps.sorted().map {
+            NFTTransaction(family: base.family, table: base.name, commands: [.deleteSet($0, isMap: true)])
+        }
+        return (fills, NFTTransaction.refresh(base, lists: lists, existing: existing, filled: maps), cleanup)
     }
 
     /// The whole table, replacing whatever the kernel has (when `fullTransaction` fails on an incompatible

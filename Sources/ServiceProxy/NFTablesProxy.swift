@@ -255,6 +255,7 @@ public actor NFTablesProxy {
             var full = kind == .full || rules.ruleset == nil
             var transaction = NFTTransaction(family: rules.builder.config.nftFamily, table: rules.builder.config.tableName)
             var fills: [NFTTransaction] = []
+            var cleanup: [NFTTransaction] = []
             var partial: NFTProxyRuleset?
             if !full, var current = rules.ruleset {
                 transaction = rules.builder.update(&current, snapshot: snapshot, changed: update.changedPorts[family] ?? [])
@@ -276,6 +277,7 @@ public actor NFTablesProxy {
                 } else if let existing, let staged = next.stagedFullSync(existing: existing, workers: Self.workers) {
                     fills = staged.fills
                     transaction = staged.commit
+                    cleanup = staged.cleanup
                 } else {
                     transaction = next.fullTransaction(existing: existing)
                 }
@@ -309,6 +311,8 @@ public actor NFTablesProxy {
                 lastError = error.description
                 // Replacing the table loses only session-affinity state; see `failedFullSyncs`.
                 if full { families[family]?.failedFullSyncs += 1 }
+                // Maps filled for a switch that did not happen go again (nothing uses them).
+                for tx in cleanup { try? runner.run(tx.rendered()) }
                 familyMetrics.syncFailures.increment()
                 logger.warning("nftables sync failed", metadata: ["family": "\(family)", "kind": "\(kind)", "error": "\(error)"])
             }
@@ -346,11 +350,9 @@ public actor NFTablesProxy {
     /// What the kernel's table holds (names and set sizes): empty when there is no table yet, nil when it cannot
     /// be read.
     func existingObjects(_ tableSpec: String) -> NFTExistingObjects? {
-        do {
-            return NFTExistingObjects.parse(listing: try runner.list("list table \(tableSpec)"))
-        } catch {
-            return error.message.contains("No such file or directory") ? NFTExistingObjects() : nil
-        }
+        let family = tableSpec.split(separator: " ").first.map(String.init) ?? "ip"
+        guard let listing = try? runner.list("list ruleset \(family)") else { return nil }
+        return NFTExistingObjects.parse(listing: listing, table: tableSpec)
     }
 
     /// libnftables contexts a full sync fills maps with at once: one per core, at most four.

@@ -207,5 +207,27 @@ struct IncrementalTests {
         let parsed = NFTExistingObjects.parse(listing: listing)
         #expect(parsed.chains == ["svc-default/web/tcp/http", "filter-input"])
         #expect(parsed.sets == ["service-ips": true, "cluster-ips": false])
+        // A ruleset listing: only the named table counts; sizes are read.
+        let ruleset = """
+            table ip other {
+            	chain c {
+            	}
+            	map pick-tcp-2 {
+            		typeof ip daddr . numgen random mod 1 : ip daddr
+            		size 64
+            	}
+            }
+            table ip junction {
+            	map pick-tcp-2 {
+            		typeof ip daddr . numgen random mod 1 : ip daddr
+            		size 256
+            	}
+            	chain pick-tcp-2 {
+            	}
+            }
+            """
+        let ours = NFTExistingObjects.parse(listing: ruleset, table: "ip junction")
+        #expect(ours == NFTExistingObjects(chains: ["pick-tcp-2"], sets: ["pick-tcp-2": true], sizes: ["pick-tcp-2": 256]))
+        #expect(NFTExistingObjects.parse(listing: ruleset, table: "ip6 junction") == NFTExistingObjects())
     }
 }

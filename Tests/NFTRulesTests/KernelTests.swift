@@ -89,6 +89,14 @@ struct KernelTests {
             // The same generation again cannot be staged: its maps are in use.
             #expect(ruleset.stagedFullSync(existing: existing, workers: 2) == nil)
 
+            // A switch that does not happen: the cleanup leaves the kernel as it was.
+            let current = try #require(state.snapshots[.ipv4])
+            let abandoned = try #require(builder.build(current, previous: ruleset, generation: 1).stagedFullSync(existing: existing, workers: 2))
+            for fill in abandoned.fills { #expect(try ns.load(fill).succeeded) }
+            #expect(try listing() != existing)
+            for tx in abandoned.cleanup { #expect(try ns.load(tx).succeeded) }
+            #expect(try listing() == existing)
+
             // A resync in the other generation: new maps filled beside the old, the old ones gone after the switch.
             let resynced = builder.build(try #require(state.snapshots[.ipv4]), previous: ruleset, generation: 1)
             let second = try #require(resynced.stagedFullSync(existing: existing, workers: 2))
