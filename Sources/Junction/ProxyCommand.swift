@@ -37,6 +37,8 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option var logLevel = "info"
 
     func run() async throws {
+        // Before any thread allocates: see `HeapTrim.limitArenas`.
+        HeapTrim.limitArenas(2)
         var logger = Logger(label: "junction.proxy")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let runner = try NFTablesRunner()
