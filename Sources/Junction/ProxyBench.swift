@@ -181,6 +181,8 @@ struct SyncPhase {
                 }
                 return (staged.fills.map { $0.rendered() }, staged.commit.rendered())
             }
+            HeapTrim.releaseFreedMemory()
+            let heapBefore = DNSBenchChild.memoryKiB(getpid(), "RssAnon")
             let cpuBefore = cpuSeconds()
             let build = clock.measure { ruleset = builder.build(snapshot) }
             var texts: (fills: [String], commit: String) = ([], "")
@@ -194,10 +196,13 @@ struct SyncPhase {
                 try runner.run(texts.commit)
             }
             let cpu = cpuSeconds() - cpuBefore
+            HeapTrim.releaseFreedMemory()
+            let modelKiB = DNSBenchChild.memoryKiB(getpid(), "RssAnon") - heapBefore
             let bytes = texts.fills.reduce(texts.commit.utf8.count) { $0 + $1.utf8.count }
             lines.append(String(format: "  %5d services: full sync %.3f s  (build %.3f, render %.3f, commit %.3f with %d parallel fills; %.1f MB of nft text; %.3f s of CPU)",
                                 services, seconds(build + render + commit), seconds(build), seconds(render), seconds(commit),
                                 texts.fills.count, Double(bytes) / 1e6, cpu))
+            lines.append(String(format: "      the ruleset model kept between syncs: about %.0f MB (private memory grown while it was built)", Double(modelKiB) / 1024))
             // Periodic resync over the populated table, as the proxy does it (list, rebuild in the other map
             // generation, fill, switch).
             var existing = NFTExistingObjects()

@@ -165,6 +165,8 @@ public struct NFTProxyRuleset: Sendable, Equatable {
     var slots = SlotAllocator()
     /// How many ports want each shared chain (`chain NAME`) and set (`set NAME`).
     var sharedUsers: [String: Int] = [:]
+    /// One copy of the shared chains and sets of each `pick-…` chain name, that ports' contributions point to.
+    var sharedObjects: [String: (chains: [NFTChain], sets: [NFTSet])] = [:]
 
     init(config: NFTProxyConfig, generation: Int, table: NFTTable) {
         self.config = config
@@ -286,11 +288,25 @@ public struct NFTProxyRuleset: Sendable, Equatable {
             lists[list.key] = entry.users > 1 ? (entry.users - 1, entry.addresses) : nil
             if entry.users == 1 { listElementCounts[list.key.map, default: 0] -= entry.addresses.count }
         }
-        for chain in old.sharedChains where release("chain " + chain.name) { base.chains[chain.name] = nil }
+        for chain in old.sharedChains where release("chain " + chain.name) {
+            base.chains[chain.name] = nil
+            sharedObjects[chain.name] = nil
+        }
         for set in old.sharedSets where release("set " + set.name) { base.sets[set.name] = nil }
     }
 
     mutating func insert(_ name: ServicePortName, _ objects: PortObjects) {
+        var objects = objects
+        // Every plain port with the same protocol and count contributes the same shared chain and map: keep one
+        // copy of each (the arrays share their storage), not one per port (~40 MB at 10k ports).
+        if let first = objects.sharedChains.first, let interned = sharedObjects[first.name],
+            interned.chains == objects.sharedChains, interned.sets == objects.sharedSets
+        {
+            objects.sharedChains = interned.chains
+            objects.sharedSets = interned.sets
+        } else if let first = objects.sharedChains.first {
+            sharedObjects[first.name] = (objects.sharedChains, objects.sharedSets)
+        }
         for chain in objects.sharedChains where retain("chain " + chain.name) { base.chains[chain.name] = chain }
         for set in objects.sharedSets where retain("set " + set.name) { base.sets[set.name] = set }
         contributions[name] = objects
