@@ -8,6 +8,7 @@
 //   KubeClient    I/O: a Kubernetes REST client (AsyncHTTPClient) with list/watch, used by daemons and tests.
 //   CNetlink      C: libnl-route-3 shim (system library, pkg-config libnl-route-3.0).
 //   Netlink       I/O: netlink session (links, addresses, routes) and network-namespace helpers.
+//   DNSDaemon     the `dns` command, shared by `junction` and the DNS-only `junction-dns` executable.
 //   Junction      the `junction` executable: one ArgumentParser tree.
 import PackageDescription
 
@@ -21,6 +22,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "junction", targets: ["Junction"]),
+        // The DNS daemon alone, exec'd by `junction dns` when it sits next to `junction` (docs/dns.md).
+        .executable(name: "junction-dns", targets: ["JunctionDNS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -113,7 +116,7 @@ let package = Package(
             dependencies: [
                 "ControlPlane", "KubeClient", "KubeModel", "NodeAgent", "Simulation", "EchoServer", "Netlink", "ServiceProxy",
                 "NFTablesRunner", "ProxyCore", "NFTRules",
-                "DNSServer", "DNSCore",
+                "DNSServer", "DNSCore", "DNSDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -141,6 +144,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            swiftSettings: strict),
+        // The `dns` command (flags → ClusterDNSServer) and `junction-dns`, which links only that.
+        .target(
+            name: "DNSDaemon",
+            dependencies: [
+                "DNSServer", "DNSCore", "KubeClient", "KubeModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "JunctionDNS",
+            dependencies: ["DNSDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         // libnl-route-3 (netlink) for the Netlink adapter; its dev packages are on the build machines via apt.
         .systemLibrary(
