@@ -17,6 +17,13 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// Links the Swift runtime and Foundation statically (for `junction-dns`). Modules compiled without -static-stdlib
+/// name only Foundation's dynamic libraries, so its static archives' own dependencies are named here.
+let foundationArchives: [String] = ["FoundationInternationalization", "CoreFoundation", "_FoundationCollections",
+                                    "_FoundationCShims", "_FoundationICU"]
+let staticSwiftLibraries: [String] = ["-static-stdlib", "-Xlinker", "--start-group"]
+    + foundationArchives.flatMap { ["-Xlinker", "-l" + $0] } + ["-Xlinker", "--end-group", "-Xlinker", "-lstdc++"]
+
 let package = Package(
     name: "junction",
     platforms: [.macOS(.v15)],
@@ -157,7 +164,10 @@ let package = Package(
         .executableTarget(
             name: "JunctionDNS",
             dependencies: ["DNSDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: strict),
+            swiftSettings: strict,
+            // The Swift runtime and Foundation linked in: only the pages the daemon touches count in its RSS, where
+            // the shared libraries cost 18 MiB of file-backed pages (docs/benchmarks.md, DNS).
+            linkerSettings: [.unsafeFlags(staticSwiftLibraries, .when(platforms: [.linux]))]),
         // libnl-route-3 (netlink) for the Netlink adapter; its dev packages are on the build machines via apt.
         .systemLibrary(
             name: "CNetlink",
