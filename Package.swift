@@ -23,6 +23,9 @@ let foundationArchives: [String] = ["FoundationInternationalization", "CoreFound
                                     "_FoundationCShims", "_FoundationICU"]
 let staticSwiftLibraries: [String] = ["-static-stdlib", "-Xlinker", "--start-group"]
     + foundationArchives.flatMap { ["-Xlinker", "-l" + $0] } + ["-Xlinker", "--end-group", "-Xlinker", "-lstdc++"]
+    // lld (in the toolchain), because gold repeats glibc's link-time warning about mktemp, which FoundationEssentials
+    // references and this daemon never calls, with no option to silence it.
+    + ["-use-ld=lld"]
 
 let package = Package(
     name: "junction",
