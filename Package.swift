@@ -8,6 +8,7 @@
 //   KubeClient    I/O: a Kubernetes REST client (AsyncHTTPClient) with list/watch, used by daemons and tests.
 //   CNetlink      C: libnl-route-3 shim (system library, pkg-config libnl-route-3.0).
 //   Netlink       I/O: netlink session (links, addresses, routes) and network-namespace helpers.
+//   DNSDaemon     the `dns` command, shared by `junction` and the DNS-only `junction-dns` executable.
 //   Junction      the `junction` executable: one ArgumentParser tree.
 import PackageDescription
 
@@ -16,11 +17,23 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// Links the Swift runtime and Foundation statically (for `junction-dns`). Modules compiled without -static-stdlib
+/// name only Foundation's dynamic libraries, so its static archives' own dependencies are named here.
+let foundationArchives: [String] = ["FoundationInternationalization", "CoreFoundation", "_FoundationCollections",
+                                    "_FoundationCShims", "_FoundationICU"]
+let staticSwiftLibraries: [String] = ["-static-stdlib", "-Xlinker", "--start-group"]
+    + foundationArchives.flatMap { ["-Xlinker", "-l" + $0] } + ["-Xlinker", "--end-group", "-Xlinker", "-lstdc++"]
+    // lld (in the toolchain), because gold repeats glibc's link-time warning about mktemp, which FoundationEssentials
+    // references and this daemon never calls, with no option to silence it.
+    + ["-use-ld=lld"]
+
 let package = Package(
     name: "junction",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "junction", targets: ["Junction"]),
+        // The DNS daemon alone, exec'd by `junction dns` when it sits next to `junction` (docs/dns.md).
+        .executable(name: "junction-dns", targets: ["JunctionDNS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -113,7 +126,7 @@ let package = Package(
             dependencies: [
                 "ControlPlane", "KubeClient", "KubeModel", "NodeAgent", "Simulation", "EchoServer", "Netlink", "ServiceProxy",
                 "NFTablesRunner", "ProxyCore", "NFTRules",
-                "DNSServer", "DNSCore",
+                "DNSServer", "DNSCore", "DNSDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -142,6 +155,22 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict),
+        // The `dns` command (flags → ClusterDNSServer) and `junction-dns`, which links only that.
+        .target(
+            name: "DNSDaemon",
+            dependencies: [
+                "DNSServer", "DNSCore", "KubeClient", "KubeModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "JunctionDNS",
+            dependencies: ["DNSDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict,
+            // The Swift runtime and Foundation linked in: only the pages the daemon touches count in its RSS, where
+            // the shared libraries cost 18 MiB of file-backed pages (docs/benchmarks.md, DNS).
+            linkerSettings: [.unsafeFlags(staticSwiftLibraries, .when(platforms: [.linux]))]),
         // libnl-route-3 (netlink) for the Netlink adapter; its dev packages are on the build machines via apt.
         .systemLibrary(
             name: "CNetlink",

@@ -23,6 +23,10 @@ extension ClusterDNSIndex {
         var sliceService: [ObjectKey: ObjectKey] = [:]
         var pods: [ObjectKey: PodSource] = [:]
         var contributions: [RecordSource: [DNSName: RRSets]] = [:]
+        /// Every source at the names that have more than one, in the order they came (two headless services
+        /// sharing a pod IP both put a PTR at its reverse name; host-network pods share an IP). Names with one source
+        /// are not listed: their records are that source's.
+        var sharedOwners: [DNSName: [RecordSource]] = [:]
 
         public init(zone: DNSName = .clusterLocal, podMode: PodRecordMode = .insecure,
                     nameserverService: ObjectKey = ObjectKey(namespace: "kube-system", name: "kube-dns"),
@@ -182,29 +186,57 @@ extension ClusterDNSIndex {
             return true
         }
 
+        // `add`, `replace` and `remove` run while `contributions[source]` still holds the source's old records:
+        // `setContribution` stores the new ones after the diff.
+
         private mutating func add(_ source: RecordSource, at name: DNSName, _ records: RRSets) {
             var node = table[name] ?? NameNode()
-            node.contributions.append((source, records))
-            node.remerge()
+            switch node.owners {
+            case 0:
+                node.records = records
+            case 1:
+                // The first source is found once, when a second arrives: a scan, but only for shared names.
+                let first = contributions.first { $0.key != source && $0.value[name] != nil }?.key
+                sharedOwners[name] = (first.map { [$0] } ?? []) + [source]
+                node.records = merged(at: name, source, records)
+            default:
+                sharedOwners[name, default: []].append(source)
+                node.records = merged(at: name, source, records)
+            }
+            node.owners += 1
             table[name] = node
             adjustAncestors(of: name, by: 1)
         }
 
         private mutating func replace(_ source: RecordSource, at name: DNSName, with records: RRSets) {
             guard var node = table[name] else { return }
-            for i in node.contributions.indices where node.contributions[i].source == source {
-                node.contributions[i].records = records
-            }
-            node.remerge()
+            node.records = node.owners > 1 ? merged(at: name, source, records) : records
             table[name] = node
         }
 
         private mutating func remove(_ source: RecordSource, at name: DNSName) {
             guard var node = table[name] else { return }
-            node.contributions.removeAll { $0.source == source }
-            node.remerge()
+            node.owners -= 1
+            if var owners = sharedOwners[name] {
+                owners.removeAll { $0 == source }
+                sharedOwners[name] = owners.count > 1 ? owners : nil
+                node.records = owners.count > 1 ? merged(at: name, source, nil)
+                    : owners.first.flatMap { contributions[$0]?[name] } ?? RRSets()
+            } else {
+                node.records = RRSets()
+            }
             table[name] = node.isEmpty ? nil : node
             adjustAncestors(of: name, by: -1)
+        }
+
+        /// The union of every source's records at a shared `name`, in the order the sources came, with `source`'s
+        /// taken as `records` (nil: it has none any more).
+        private func merged(at name: DNSName, _ source: RecordSource, _ records: RRSets?) -> RRSets {
+            var out = RRSets()
+            for owner in sharedOwners[name] ?? [source] {
+                if let these = owner == source ? records : contributions[owner]?[name] { out.merge(these) }
+            }
+            return out
         }
 
         /// Counts an owner name in every name between it and the zone apex, so that those empty non-terminals

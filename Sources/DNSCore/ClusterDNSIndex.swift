@@ -58,25 +58,20 @@ enum RecordSource: Hashable, Sendable {
     case pod(namespace: String, name: String)
 }
 
-/// One name in the index: its records (merged across sources) and how many owner names lie below it. A node with no
-/// records but descendants is an empty non-terminal, which exists (NODATA, not NXDOMAIN; RFC 8020).
+/// One name in the index: its records (merged across sources), how many sources put records here and how many owner
+/// names lie below it. A node with no records but descendants is an empty non-terminal, which exists (NODATA, not
+/// NXDOMAIN; RFC 8020).
+///
+/// 16 bytes and one shared `RRSets`: which sources contributed is the Builder's business (its per-source records,
+/// plus a side table for the rare names with several sources), not something every snapshot carries per name.
 struct NameNode: Sendable {
     var records = RRSets()
-    var contributions: [(source: RecordSource, records: RRSets)] = []
+    /// Sources with records at this name.
+    var owners: Int32 = 0
     /// Owner names strictly below this one (counted once per contribution).
     var descendants: Int32 = 0
 
-    var isEmpty: Bool { contributions.isEmpty && descendants == 0 }
-
-    mutating func remerge() {
-        if contributions.count == 1 {
-            records = contributions[0].records
-            return
-        }
-        var merged = RRSets()
-        for c in contributions { merged.merge(c.records) }
-        records = merged
-    }
+    var isEmpty: Bool { owners == 0 && descendants == 0 }
 }
 
 /// The name table in fixed shards. Each shard is its own dictionary, so a snapshot shares all of them and a change

@@ -135,9 +135,9 @@ public final class ClusterDNSServer: Sendable {
         await withDiscardingTaskGroup { group in
             for path in resources {
                 group.addTask {
-                    // The index builder keeps its own sources and reads only identities from `previous`.
+                    // The index builder keeps its own sources and reads only the name from `previous`.
                     let reflector = Reflector(
-                        client: client, path: path, retention: .identity, logger: self.logger,
+                        client: client, path: path, retention: .version, logger: self.logger,
                         onChange: { previous, current in
                             self.apply(previous: previous.map { withKind($0, of: path) },
                                        current: current.map { withKind($0, of: path) })

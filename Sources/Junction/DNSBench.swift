@@ -31,6 +31,8 @@ struct DNSBench: AsyncParsableCommand {
     @Option(help: "UDP sockets for junction dns (default: one per core; one with --pin).") var udpSockets: Int?
     @Flag(help: "Pin the servers to the last core and dnsperf to the others (taskset), so the load generator (and its per-query output for the percentiles) does not take the server's CPU.")
     var pin = false
+    @Flag(help: "Stop after measuring the memory of junction dns at the sync (no dnsmasq, no dnsperf).")
+    var memoryOnly = false
     @Option(help: "dnsperf binary (Debian package dnsperf).") var dnsperf = "/usr/bin/dnsperf"
     @Option(help: "dnsmasq binary (Debian package dnsmasq-base).") var dnsmasq = "/usr/sbin/dnsmasq"
 
@@ -78,6 +80,19 @@ struct DNSBench: AsyncParsableCommand {
         let syncTime = ContinuousClock.now - dnsStart
         let idleRSS = DNSBenchChild.memoryKiB(junction.pid)
         let idleAnon = DNSBenchChild.memoryKiB(junction.pid, "RssAnon")
+        // `junction dns` execs `junction-dns` when it sits next to `junction`: say which one ran.
+        let image = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(junction.pid)/exe")) ?? exe
+        let which = "junction dns (\(URL(fileURLWithPath: image).lastPathComponent))"
+        if memoryOnly {
+            print("""
+                dns memory (\(services) services, \(cluster.headlessCount) of them headless × \(endpoints) endpoints)
+                  \(services) services created over the API in \(Self.ms(createTime)); junction dns start → first answer: \(Self.ms(syncTime))
+                  \(which) RSS: \(Self.mib(idleRSS)) MiB after the sync (\(Self.mib(idleAnon)) MiB private, \(Self.mib(idleRSS - idleAnon)) MiB file-backed)
+                """)
+            await junction.stop()
+            await controlPlane.stop()
+            return
+        }
 
         // dnsmasq twice: with every record Junction serves, and with only the hosts file (A and PTR, its hashed
         // path; SRV names then do not exist), because dnsmasq scans its SRV list linearly on every query.
@@ -143,9 +158,7 @@ struct DNSBench: AsyncParsableCommand {
                 + "  | dnsmasq hosts only \(side("dnsmasq-hosts"))" + String(format: " (%.2fx)", j.qps / max(hosts.qps, 1))
                 + "  lost \(lost)"
         }
-        func ms(_ d: Duration) -> String {
-            String(format: "%.2f ms", Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15)
-        }
+        let ms = Self.ms
         func latency(_ r: DNSPerf.Result) -> String {
             String(format: "p50 %.3f ms  p99 %.3f ms  max %.2f ms  lost %d", r.p50Ms, r.p99Ms, r.maxMs, r.lost)
         }
@@ -160,7 +173,7 @@ struct DNSBench: AsyncParsableCommand {
                 junction at \(half) q/s:            \(latency(jHalf))
                 dnsmasq hosts only at \(masqHalf) q/s:  \(latency(mHalf))
                 junction at \(masqHalf) q/s:            \(latency(jAtMasq))
-              junction dns RSS: \(idleRSS / 1024) MiB after the sync (\(idleAnon / 1024) MiB private), \(loadedRSS / 1024) MiB after the load (\(loadedAnon / 1024) MiB private)
+              \(which) RSS: \(Self.mib(idleRSS)) MiB after the sync (\(Self.mib(idleAnon)) MiB private), \(Self.mib(loadedRSS)) MiB after the load (\(Self.mib(loadedAnon)) MiB private)
               create → first answer (\(created.count) services): p50 \(ms(Self.percentile(created, 50)))  p99 \(ms(Self.percentile(created, 99)))  max \(ms(created.max() ?? .zero))
               delete → NXDOMAIN:                 p50 \(ms(Self.percentile(deleted, 50)))  p99 \(ms(Self.percentile(deleted, 99)))  max \(ms(deleted.max() ?? .zero))
             """)
@@ -168,6 +181,15 @@ struct DNSBench: AsyncParsableCommand {
         await masq.stop()
         await masqHosts.stop()
         await controlPlane.stop()
+    }
+
+    static func ms(_ d: Duration) -> String {
+        String(format: "%.2f ms", Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15)
+    }
+
+    /// KiB from /proc as MiB with one decimal: the 50 MB aim is close enough to need it.
+    static func mib(_ kib: Int) -> String {
+        String(format: "%.1f", Double(kib) / 1024)
     }
 
     static func dnsmasqArguments(_ conf: String, port: Int) -> [String] {

@@ -6,8 +6,8 @@ import TestSupport
 import Testing
 
 /// The reflector the daemons build on, against the real API server: list, then watch; adds, updates and deletes as
-/// (previous, current) pairs; with identity retention the cache holds only metadata while events still carry the
-/// full current object.
+/// (previous, current) pairs; with identity (or version) retention the cache holds only metadata (or the version) while
+/// events still carry the full current object.
 @Suite("Reflector")
 struct ReflectorTests {
     struct Event: Sendable {
@@ -15,14 +15,15 @@ struct ReflectorTests {
         var current: JSONValue?
     }
 
-    @Test("identity retention: full current objects in events, identities in previous and in the cache", arguments: [true, false])
-    func retention(identity: Bool) async throws {
+    @Test("retention: full current objects in events, the retained form in previous and in the cache",
+          arguments: [Reflector.Retention.identity, .full, .version])
+    func retention(_ retention: Reflector.Retention) async throws {
         try await withControlPlane { cp in
             let api = try cp.api
             let events = Locked<[Event]>([])
             let synced = Locked(false)
             let reflector = Reflector(
-                client: api, path: "/api/v1/namespaces/default/services", retention: identity ? .identity : .full,
+                client: api, path: "/api/v1/namespaces/default/services", retention: retention,
                 logger: Logger(label: "test"),
                 onChange: { p, c in events.withLock { $0.append(Event(previous: p, current: c)) } },
                 onSynced: { synced.withLock { $0 = true } })
@@ -51,11 +52,23 @@ struct ReflectorTests {
             #expect(update.previous?.value(at: ["metadata", "name"])?.stringValue == "r1")
             #expect(update.current?.value(at: ["metadata", "labels", "tier"])?.stringValue == "web")
             #expect(delete.current == nil)
-            #expect(delete.previous?.value(at: ["metadata", "labels", "tier"])?.stringValue == "web", "labels are part of the identity")
-            if identity {
+            #expect(delete.previous?.value(at: ["metadata", "namespace"])?.stringValue == "default")
+            #expect(delete.previous?.value(at: ["metadata", "resourceVersion"])?.stringValue != nil)
+            switch retention {
+            case .version:
+                #expect(delete.previous?.value(at: ["metadata", "labels"]) == nil, "the version keeps no labels")
+                #expect(update.previous?["spec"] == nil)
+                #expect(reflector.snapshot.allSatisfy {
+                    $0["spec"] == nil && $0.value(at: ["metadata", "resourceVersion"]) != nil
+                        && $0.value(at: ["metadata", "name"]) != nil
+                })
+                #expect(reflector.snapshot.contains { $0.value(at: ["metadata", "name"])?.stringValue == "kubernetes" })
+            case .identity:
+                #expect(delete.previous?.value(at: ["metadata", "labels", "tier"])?.stringValue == "web", "labels are part of the identity")
                 #expect(update.previous?["spec"] == nil, "previous is only the identity")
                 #expect(reflector.snapshot.allSatisfy { $0["spec"] == nil && $0.value(at: ["metadata", "resourceVersion"]) != nil })
-            } else {
+            case .full:
+                #expect(delete.previous?.value(at: ["metadata", "labels", "tier"])?.stringValue == "web")
                 #expect(update.previous?["spec"] != nil)
                 #expect(reflector.snapshot.allSatisfy { $0["spec"] != nil })
             }

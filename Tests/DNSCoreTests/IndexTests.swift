@@ -116,6 +116,37 @@ import Testing
         #expect(!builder.snapshot().contains(reverse))
     }
 
+    @Test func sharedNameWithThreeSourcesFollowsUpdatesAndDeletes() {
+        var builder = ClusterDNSIndex.Builder()
+        for name in ["a", "b", "c"] {
+            builder.upsertService(Fixture.service(name, clusterIP: "None"))
+            builder.upsertEndpointSlice(Fixture.slice("\(name)-1", service: name,
+                                                      endpoints: [Fixture.endpoint("10.244.0.1", hostname: "p")], ports: []))
+        }
+        let reverse: DNSName = "1.0.244.10.in-addr.arpa"
+        func ptrs() -> Set<DNSRecord.RData> { Set(builder.snapshot().records(reverse, .ptr)) }
+        #expect(ptrs() == [.ptr("p.a.default.svc.cluster.local"), .ptr("p.b.default.svc.cluster.local"),
+                           .ptr("p.c.default.svc.cluster.local")])
+        // One source's records change at the shared name; the others' stay.
+        builder.upsertEndpointSlice(Fixture.slice("b-1", service: "b",
+                                                  endpoints: [Fixture.endpoint("10.244.0.1", hostname: "q")], ports: []))
+        #expect(ptrs() == [.ptr("p.a.default.svc.cluster.local"), .ptr("q.b.default.svc.cluster.local"),
+                           .ptr("p.c.default.svc.cluster.local")])
+        // The first source leaves, then another: the last one's records alone.
+        builder.deleteService(ObjectKey(namespace: "default", name: "a"))
+        #expect(ptrs() == [.ptr("q.b.default.svc.cluster.local"), .ptr("p.c.default.svc.cluster.local")])
+        builder.deleteService(ObjectKey(namespace: "default", name: "c"))
+        #expect(ptrs() == [.ptr("q.b.default.svc.cluster.local")])
+        #expect(builder.sharedOwners.isEmpty, "a name with one source is not in the side table")
+        // A second source again, then none.
+        builder.upsertService(Fixture.service("a", clusterIP: "None"))
+        #expect(ptrs() == [.ptr("q.b.default.svc.cluster.local"), .ptr("p.a.default.svc.cluster.local")])
+        builder.deleteService(ObjectKey(namespace: "default", name: "a"))
+        builder.deleteService(ObjectKey(namespace: "default", name: "b"))
+        #expect(!builder.snapshot().contains(reverse))
+        #expect(builder.sharedOwners.isEmpty)
+    }
+
     @Test func hostnameSharedByTwoEndpoints() {
         // kubernetes#52278: pods with the same hostname/subdomain: both addresses under the one name.
         var builder = ClusterDNSIndex.Builder()

@@ -1,14 +1,21 @@
 import ArgumentParser
 import DNSCore
 import DNSServer
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KubeClient
 import KubeModel
 import Logging
 
 /// `junction dns`: the cluster DNS responder (issue 5), deployed behind Service `kube-system/kube-dns`.
-struct DNSCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+///
+/// Two executables run it: `junction dns` and the DNS-only `junction-dns`, which links nothing but the DNS server
+/// and its API client and is what `junction dns` execs when it finds it next to itself (docs/dns.md).
+public struct DNSCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "dns",
         abstract: "Serve cluster DNS (Kubernetes DNS specification 1.1.0) from the API, forwarding other names.")
 
@@ -46,7 +53,9 @@ struct DNSCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
-    func validate() throws {
+    public init() {}
+
+    public func validate() throws {
         guard HostPort.parse(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
         guard healthBind.isEmpty || HostPort.parse(healthBind) != nil else {
             throw ValidationError("--health-bind must be HOST:PORT, got \(healthBind)")
@@ -64,7 +73,7 @@ struct DNSCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 
-    func run() async throws {
+    public func run() async throws {
         var configured = Logger(label: "junction.dns")
         configured.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let logger = configured
