@@ -21,7 +21,7 @@ public struct ServicePortSnapshot: Sendable, Hashable {
     public let name: ServicePortName
     /// The Service port as this family sees it.
     public let info: ServicePortInfo
-    public let clusterIP: IPAddress
+    public var clusterIP: IPAddress { info.clusterIPs.first ?? IPAddress(v4: 0) }
     /// Every endpoint of this family, whatever its conditions, sorted.
     public let endpoints: [Endpoint]
     /// Endpoints the Cluster policy uses: ready ones (filtered by topology hints when they apply), or, when none is
@@ -37,7 +37,6 @@ public struct ServicePortSnapshot: Sendable, Hashable {
     public init(name: ServicePortName, info: ServicePortInfo, endpoints: [Endpoint], nodeName: String, nodeZone: String? = nil) {
         self.name = name
         self.info = info
-        clusterIP = info.clusterIPs.first ?? IPAddress(v4: 0)
         self.endpoints = endpoints
         var cluster: [Endpoint] = []
         var local: [Endpoint] = []
@@ -172,7 +171,8 @@ public struct ProxySnapshot: Sendable, Equatable {
     /// The node's `topology.kubernetes.io/zone` label, for PreferSameZone hints.
     public let nodeZone: String?
     public private(set) var servicePorts: [ServicePortName: ServicePortSnapshot] = [:]
-    private var portNamesByService: [NamespacedName: Set<ServicePortName>] = [:]
+    /// Each Service's port names, sorted (a small array costs less than a set per Service).
+    private var portNamesByService: [NamespacedName: [ServicePortName]] = [:]
 
     public init(nodeName: String, family: IPFamily, nodeZone: String? = nil) {
         self.nodeName = nodeName
@@ -215,24 +215,24 @@ public struct ProxySnapshot: Sendable, Equatable {
         var changed = Set<ServicePortName>()
         for service in names {
             let old = portNamesByService[service] ?? []
-            var new = Set<ServicePortName>()
+            var new: [ServicePortName] = []
             let serviceEndpoints = endpoints[service] ?? [:]
             for (portName, info) in services[service] ?? [:] {
                 guard let view = info.restricted(to: family) else { continue }
                 let portEndpoints = (serviceEndpoints[portName] ?? []).sharingFilter { $0.isV4 == (family == .ipv4) }
                 let snapshot = ServicePortSnapshot(
                     name: portName, info: view, endpoints: portEndpoints, nodeName: nodeName, nodeZone: nodeZone)
-                new.insert(portName)
+                new.append(portName)
                 if servicePorts[portName] != snapshot {
                     servicePorts[portName] = snapshot
                     changed.insert(portName)
                 }
             }
-            for gone in old.subtracting(new) {
+            for gone in old where !new.contains(gone) {
                 servicePorts[gone] = nil
                 changed.insert(gone)
             }
-            portNamesByService[service] = new.isEmpty ? nil : new
+            portNamesByService[service] = new.isEmpty ? nil : new.sorted()
         }
         return changed
     }
