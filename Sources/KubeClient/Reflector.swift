@@ -29,7 +29,7 @@ public final class Reflector: Sendable {
     let logger: Logger
     let onChange: @Sendable (_ previous: JSONValue?, _ current: JSONValue?) async -> Void
     let onSynced: @Sendable () async -> Void
-    private let items = Mutex<[String: JSONValue]>([:])
+    private let items = Mutex<[String: Stored]>([:])
     private let syncedOnce = Mutex(false)
 
     /// `path` is a collection, e.g. `/api/v1/services`; `query` an extra selector such as `fieldSelector=…`.
@@ -47,33 +47,65 @@ public final class Reflector: Sendable {
 
     public var hasSynced: Bool { syncedOnce.withLock { $0 } }
     /// What is kept of each object (the whole object, or its identity: see `Retention`).
-    public var snapshot: [JSONValue] { items.withLock { $0.map { expanded($0.key, $0.value) } } }
+    public var snapshot: [JSONValue] { items.withLock { $0.map { $0.value.json(key: $0.key) } } }
+
+    /// One stored object. Under identity retention only the identity's fields are kept, without the dictionaries
+    /// of a JSON tree (at 10k Services and 10k EndpointSlices about 400 instead of 950 bytes an object); under
+    /// version retention only the resourceVersion. `json(key:)` rebuilds the `{"metadata": {…}}` object consumers
+    /// are handed as `previous`.
+    enum Stored: Sendable, Equatable {
+        case object(JSONValue)
+        indirect case identity(name: JSONValue?, namespace: JSONValue?, uid: JSONValue?, resourceVersion: JSONValue?,
+                               labels: JSONValue?)
+        case version(String)
+
+        func json(key: String) -> JSONValue {
+            switch self {
+            case .object(let o):
+                return o
+            case .identity(let name, let namespace, let uid, let resourceVersion, let labels):
+                var metadata: [String: JSONValue] = [:]
+                metadata["name"] = name
+                metadata["namespace"] = namespace
+                metadata["uid"] = uid
+                metadata["resourceVersion"] = resourceVersion
+                metadata["labels"] = labels
+                return ["metadata": .object(metadata)]
+            case .version(let version):
+                let slash = key.firstIndex(of: "/") ?? key.startIndex
+                var metadata: [String: JSONValue] = ["name": .string(String(key[key.index(after: slash)...]))]
+                if slash > key.startIndex { metadata["namespace"] = .string(String(key[..<slash])) }
+                if !version.isEmpty { metadata["resourceVersion"] = .string(version) }
+                return ["metadata": .object(metadata)]
+            }
+        }
+
+        var resourceVersion: String? {
+            switch self {
+            case .object(let o): o.value(at: ["metadata", "resourceVersion"])?.stringValue
+            case .identity(_, _, _, let resourceVersion, _): resourceVersion?.stringValue
+            case .version(let version): version.isEmpty ? nil : version
+            }
+        }
+    }
 
     /// What is stored for `o` under this reflector's retention.
-    func retained(_ o: JSONValue) -> JSONValue {
+    func retained(_ o: JSONValue) -> Stored {
+        let field = { (name: String) in o.value(at: ["metadata", name]) }
         switch retention {
-        case .full: return o
-        case .version: return .string(o.value(at: ["metadata", "resourceVersion"])?.stringValue ?? "")
-        case .identity: break
+        case .full: return .object(o)
+        case .version: return .version(field("resourceVersion")?.stringValue ?? "")
+        case .identity:
+            return .identity(name: field("name"), namespace: field("namespace"), uid: field("uid"),
+                             resourceVersion: field("resourceVersion"), labels: field("labels"))
         }
-        var metadata: [String: JSONValue] = [:]
-        for field in ["name", "namespace", "uid", "resourceVersion", "labels"] {
-            if let v = o.value(at: ["metadata", field]) { metadata[field] = v }
-        }
-        return ["metadata": .object(metadata)]
     }
 
     /// Whether `new` differs from what was stored: by resourceVersion when both have one (the API's promise: same
     /// version, same object), else by content.
-    func differs(_ stored: JSONValue?, _ new: JSONValue) -> Bool {
+    func differs(_ stored: Stored?, _ new: JSONValue) -> Bool {
         guard let stored else { return true }
-        if retention == .version {
-            guard let version = stored.stringValue, !version.isEmpty,
-                let b = new.value(at: ["metadata", "resourceVersion"])?.stringValue
-            else { return true }
-            return version != b
-        }
-        if let a = stored.value(at: ["metadata", "resourceVersion"])?.stringValue,
+        if let a = stored.resourceVersion,
             let b = new.value(at: ["metadata", "resourceVersion"])?.stringValue {
             return a != b
         }
@@ -82,16 +114,6 @@ public final class Reflector: Sendable {
 
     static func key(_ o: JSONValue) -> String {
         (o.value(at: ["metadata", "namespace"])?.stringValue ?? "") + "/" + (o.value(at: ["metadata", "name"])?.stringValue ?? "")
-    }
-
-    /// What consumers see of a stored object: itself, or for `.version` its key and version as metadata.
-    func expanded(_ key: String, _ stored: JSONValue) -> JSONValue {
-        guard retention == .version else { return stored }
-        let slash = key.firstIndex(of: "/") ?? key.startIndex
-        var metadata: [String: JSONValue] = ["name": .string(String(key[key.index(after: slash)...]))]
-        if slash > key.startIndex { metadata["namespace"] = .string(String(key[..<slash])) }
-        if let version = stored.stringValue, !version.isEmpty { metadata["resourceVersion"] = .string(version) }
-        return ["metadata": .object(metadata)]
     }
 
     /// Runs until cancelled.
@@ -123,7 +145,7 @@ public final class Reflector: Sendable {
 
     private func relist() async throws -> String {
         let old = items.withLock { $0 }
-        var fresh: [String: JSONValue] = [:]
+        var fresh: [String: Stored] = [:]
         var continueToken: String?
         var rv = "0"
         repeat {
@@ -136,13 +158,13 @@ public final class Reflector: Sendable {
             for o in page["items"]?.arrayValue ?? [] {
                 let k = Self.key(o)
                 fresh[k] = retained(o)
-                if differs(old[k], o) { await onChange(old[k].map { expanded(k, $0) }, o) }
+                if differs(old[k], o) { await onChange(old[k]?.json(key: k), o) }
             }
             rv = page.value(at: ["metadata", "resourceVersion"])?.stringValue ?? rv
             continueToken = page.value(at: ["metadata", "continue"])?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         } while continueToken != nil
         items.withLock { $0 = fresh }
-        for (k, o) in old where fresh[k] == nil { await onChange(expanded(k, o), nil) }
+        for (k, o) in old where fresh[k] == nil { await onChange(o.json(key: k), nil) }
         syncedOnce.withLock { $0 = true }
         await onSynced()
         return rv
@@ -159,9 +181,9 @@ public final class Reflector: Sendable {
             switch e.type {
             case "ADDED", "MODIFIED":
                 let previous = items.withLock { $0.updateValue(retained(e.object), forKey: k) }
-                if differs(previous, e.object) { await onChange(previous.map { expanded(k, $0) }, e.object) }
+                if differs(previous, e.object) { await onChange(previous?.json(key: k), e.object) }
             case "DELETED":
-                if let previous = items.withLock({ $0.removeValue(forKey: k) }) { await onChange(expanded(k, previous), nil) }
+                if let previous = items.withLock({ $0.removeValue(forKey: k) }) { await onChange(previous.json(key: k), nil) }
             case "ERROR":
                 throw KubeAPIError(code: Int(e.object["code"]?.intValue ?? 500), status: e.object)
             default:

@@ -96,7 +96,8 @@ public struct EndpointSliceChangeTracker: Sendable {
     }
 
     private var slices: [SliceKey: EndpointSliceInfo] = [:]
-    private var slicesByService: [NamespacedName: Set<SliceKey>] = [:]
+    /// Each Service's slices (usually one: a small array costs less than a set per Service).
+    private var slicesByService: [NamespacedName: [SliceKey]] = [:]
     private var pending: [SliceKey: SliceChange] = [:]
     /// Applied state: the merged endpoints of every Service that has any.
     public private(set) var endpoints: [NamespacedName: ServiceEndpoints] = [:]
@@ -130,12 +131,12 @@ public struct EndpointSliceChangeTracker: Sendable {
         for (key, change) in pending {
             if let old = change.previous {
                 affected.insert(old.service)
-                slicesByService[old.service]?.remove(key)
+                slicesByService[old.service]?.removeAll { $0 == key }
                 if slicesByService[old.service]?.isEmpty == true { slicesByService[old.service] = nil }
             }
             if let new = change.current {
                 affected.insert(new.service)
-                slicesByService[new.service, default: []].insert(key)
+                if slicesByService[new.service]?.contains(key) != true { slicesByService[new.service, default: []].append(key) }
             }
             slices[key] = change.current
         }

@@ -21,7 +21,7 @@ public struct ServicePortSnapshot: Sendable, Hashable {
     public let name: ServicePortName
     /// The Service port as this family sees it.
     public let info: ServicePortInfo
-    public let clusterIP: IPAddress
+    public var clusterIP: IPAddress { info.clusterIPs.first ?? IPAddress(v4: 0) }
     /// Every endpoint of this family, whatever its conditions, sorted.
     public let endpoints: [Endpoint]
     /// Endpoints the Cluster policy uses: ready ones (filtered by topology hints when they apply), or, when none is
@@ -37,7 +37,6 @@ public struct ServicePortSnapshot: Sendable, Hashable {
     public init(name: ServicePortName, info: ServicePortInfo, endpoints: [Endpoint], nodeName: String, nodeZone: String? = nil) {
         self.name = name
         self.info = info
-        clusterIP = info.clusterIPs.first ?? IPAddress(v4: 0)
         self.endpoints = endpoints
         var cluster: [Endpoint] = []
         var local: [Endpoint] = []
@@ -45,10 +44,10 @@ public struct ServicePortSnapshot: Sendable, Hashable {
         var mode: TopologyMode? = nil
         if info.usesClusterEndpoints {
             mode = Self.topologyMode(endpoints, nodeName: nodeName, zone: nodeZone)
-            cluster = endpoints.filter { $0.ready && Self.available($0, mode: mode, nodeName: nodeName, zone: nodeZone) }
+            cluster = endpoints.sharingFilter { $0.ready && Self.available($0, mode: mode, nodeName: nodeName, zone: nodeZone) }
             // Topology was already dropped when no ready endpoint matched it, so an empty list here means nothing
             // is ready anywhere: fall back to endpoints that still serve while terminating.
-            if cluster.isEmpty { cluster = endpoints.filter(\.isServingTerminating) }
+            if cluster.isEmpty { cluster = endpoints.sharingFilter(\.isServingTerminating) }
             any = !cluster.isEmpty
         }
         if info.usesLocalEndpoints {
@@ -64,9 +63,9 @@ public struct ServicePortSnapshot: Sendable, Hashable {
                 }
             }
             if hasLocalReady {
-                local = endpoints.filter { $0.isLocal(to: nodeName) && $0.ready }
+                local = endpoints.sharingFilter { $0.isLocal(to: nodeName) && $0.ready }
             } else if hasLocalServingTerminating {
-                local = endpoints.filter { $0.isLocal(to: nodeName) && $0.isServingTerminating }
+                local = endpoints.sharingFilter { $0.isLocal(to: nodeName) && $0.isServingTerminating }
             }
         }
         clusterEndpoints = cluster
@@ -139,6 +138,18 @@ public struct ServicePortSnapshot: Sendable, Hashable {
     }
 }
 
+extension Array {
+    /// The elements that satisfy `isIncluded`, as `filter`, but the array itself when they all do: the lists a
+    /// snapshot derives then share the buffer of the list they come from (arrays are copy-on-write), which at
+    /// 10k services × 25 endpoints is the difference between one copy of the endpoints and three.
+    func sharingFilter(_ isIncluded: (Element) throws -> Bool) rethrows -> [Element] {
+        guard let first = try firstIndex(where: { try !isIncluded($0) }) else { return self }
+        var result = Array(self[..<first])
+        for element in self[(first + 1)...] where try isIncluded(element) { result.append(element) }
+        return result
+    }
+}
+
 /// The health-check state of one `healthCheckNodePort` (LoadBalancer Services with externalTrafficPolicy Local):
 /// the node answers 200 while it has local ready endpoints, so the load balancer only picks nodes that do.
 public struct ServiceHealth: Sendable, Hashable {
@@ -160,7 +171,8 @@ public struct ProxySnapshot: Sendable, Equatable {
     /// The node's `topology.kubernetes.io/zone` label, for PreferSameZone hints.
     public let nodeZone: String?
     public private(set) var servicePorts: [ServicePortName: ServicePortSnapshot] = [:]
-    private var portNamesByService: [NamespacedName: Set<ServicePortName>] = [:]
+    /// Each Service's port names, sorted (a small array costs less than a set per Service).
+    private var portNamesByService: [NamespacedName: [ServicePortName]] = [:]
 
     public init(nodeName: String, family: IPFamily, nodeZone: String? = nil) {
         self.nodeName = nodeName
@@ -169,7 +181,7 @@ public struct ProxySnapshot: Sendable, Equatable {
     }
 
     /// The proxied port names of one Service.
-    public func portNames(of service: NamespacedName) -> Set<ServicePortName> { portNamesByService[service] ?? [] }
+    public func portNames(of service: NamespacedName) -> [ServicePortName] { portNamesByService[service] ?? [] }
 
     /// Builds from applied tracker state.
     public init(
@@ -206,24 +218,24 @@ public struct ProxySnapshot: Sendable, Equatable {
         var changed = Set<ServicePortName>()
         for service in names {
             let old = portNamesByService[service] ?? []
-            var new = Set<ServicePortName>()
+            var new: [ServicePortName] = []
             let serviceEndpoints = endpoints[service] ?? [:]
             for (portName, info) in services[service] ?? [:] {
                 guard let view = info.restricted(to: family) else { continue }
-                let portEndpoints = (serviceEndpoints[portName] ?? []).filter { family.contains($0.ip) }
+                let portEndpoints = (serviceEndpoints[portName] ?? []).sharingFilter { $0.isV4 == (family == .ipv4) }
                 let snapshot = ServicePortSnapshot(
                     name: portName, info: view, endpoints: portEndpoints, nodeName: nodeName, nodeZone: nodeZone)
-                new.insert(portName)
+                new.append(portName)
                 if servicePorts[portName] != snapshot {
                     servicePorts[portName] = snapshot
                     changed.insert(portName)
                 }
             }
-            for gone in old.subtracting(new) {
+            for gone in old where !new.contains(gone) {
                 servicePorts[gone] = nil
                 changed.insert(gone)
             }
-            portNamesByService[service] = new.isEmpty ? nil : new
+            portNamesByService[service] = new.isEmpty ? nil : new.sorted()
         }
         return changed
     }

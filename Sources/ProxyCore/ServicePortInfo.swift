@@ -109,13 +109,13 @@ public struct ServicePortInfo: Sendable, Hashable {
     /// The view of one family's proxier: addresses and ranges of that family only, the ClusterIP of that family
     /// first; nil when the Service has no ClusterIP of that family (it is then not proxied in that family).
     public func restricted(to family: IPFamily) -> ServicePortInfo? {
-        let ips = clusterIPs.filter(family.contains)
+        let ips = clusterIPs.sharingFilter(family.contains)
         guard !ips.isEmpty else { return nil }
         var view = self
         view.clusterIPs = ips
-        view.externalIPs = externalIPs.filter(family.contains)
-        view.loadBalancerIngress = loadBalancerIngress.filter { family.contains($0.ip) }
-        view.loadBalancerSourceRanges = loadBalancerSourceRanges.filter(family.contains)
+        view.externalIPs = externalIPs.sharingFilter(family.contains)
+        view.loadBalancerIngress = loadBalancerIngress.sharingFilter { family.contains($0.ip) }
+        view.loadBalancerSourceRanges = loadBalancerSourceRanges.sharingFilter(family.contains)
         return view
     }
 }

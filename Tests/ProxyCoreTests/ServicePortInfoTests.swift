@@ -112,4 +112,50 @@ struct ParsingTests {
         let dns = merged[ServicePortName(namespace: "default", name: "web", port: "dns", protocol: .udp)] ?? []
         #expect(dns.map(\.description) == ["10.244.1.1:5353"])
     }
+
+    @Test("Endpoint: the compact form keeps every field, for IPv4 and IPv6, through the initializer and setters")
+    func compactEndpoint() {
+        #expect(MemoryLayout<Endpoint>.size == 16)
+        var e = Endpoint(ip: ip("10.244.1.7"), port: 65535, ready: false, serving: true, terminating: true,
+                         nodeName: "node-a", zone: "z1", zoneHints: ["z1", "z2"], nodeHints: ["node-a"])
+        #expect(e.ip == ip("10.244.1.7") && e.port == 65535 && !e.ready && e.serving && e.terminating)
+        #expect(e.nodeName == "node-a" && e.zone == "z1" && e.zoneHints == ["z1", "z2"] && e.nodeHints == ["node-a"])
+        #expect(e.description == "10.244.1.7:65535" && e.isLocal(to: "node-a") && !e.isLocal(to: ""))
+        e.ip = ip("fd00::7")
+        e.port = 80
+        #expect(e.ip == ip("fd00::7") && e.description == "[fd00::7]:80" && e.nodeName == "node-a" && e.serving)
+        e.nodeName = nil
+        e.zone = nil
+        e.zoneHints = []
+        e.nodeHints = []
+        e.ready = true
+        e.terminating = false
+        #expect(e == Endpoint(ip: ip("fd00::7"), port: 80, ready: true, serving: true))
+        e.ip = ip("10.0.0.1")
+        #expect(e == Endpoint(ip: ip("10.0.0.1"), port: 80) && e.hashValue == Endpoint(ip: ip("10.0.0.1"), port: 80).hashValue)
+        #expect(Endpoint(ip: ip("::"), port: 1).ip == ip("::"))
+        #expect(Endpoint(ip: ip("10.0.0.1"), port: 1) != Endpoint(ip: ip("10.0.0.1"), port: 1, nodeName: "n"))
+        #expect(Endpoint(ip: ip("10.0.0.1"), port: 1) != Endpoint(ip: ip("::ffff:10.0.0.1"), port: 1))
+        let order = [Endpoint(ip: ip("fd00::1"), port: 1), Endpoint(ip: ip("10.0.0.2"), port: 1),
+                     Endpoint(ip: ip("10.0.0.1"), port: 2), Endpoint(ip: ip("10.0.0.1"), port: 1), Endpoint(ip: ip("::1"), port: 9)]
+        #expect(order.sorted().map(\.description) == ["10.0.0.1:1", "10.0.0.1:2", "10.0.0.2:1", "[::1]:9", "[fd00::1]:1"])
+    }
+
+    @Test("One slice: entries in any order come out sorted; duplicates within it collapse as across slices")
+    func singleSlice() throws {
+        let info = try #require(EndpointSliceInfo.parse(slice: slice("s", service: "web", endpoints: [
+            endpoint("10.244.1.3", node: "n1", zone: "z"), endpoint("10.244.1.1", node: "n1", zone: "z"),
+            endpoint("10.244.1.2", node: "n2"),
+        ])))
+        let merged = EndpointSliceInfo.merge([info])[http] ?? []
+        #expect(merged.map(\.description) == ["10.244.1.1:8080", "10.244.1.2:8080", "10.244.1.3:8080"])
+        #expect(merged.map(\.nodeName) == ["n1", "n2", "n1"] && merged.map(\.zone) == ["z", nil, "z"])
+        let duplicated = try #require(EndpointSliceInfo.parse(slice: slice("s", service: "web", endpoints: [
+            endpoint("10.244.1.2", node: "late", ready: false), endpoint("10.244.1.1"),
+            endpoint("10.244.1.2", node: "first-ready"), endpoint("10.244.1.2", node: "second-ready"),
+        ])))
+        let collapsed = EndpointSliceInfo.merge([duplicated])[http] ?? []
+        #expect(collapsed.map(\.description) == ["10.244.1.1:8080", "10.244.1.2:8080"])
+        #expect(collapsed.last?.nodeName == "first-ready" && collapsed.last?.ready == true)
+    }
 }
