@@ -593,9 +593,8 @@ final class DNSBenchChild {
 
     var logTail: String { String(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(2000)) }
 
-    /// A field of /proc/PID/status in KiB (0 when unreadable): VmRSS, or RssAnon (the private part, without the
-    /// executable's pages that every junction process shares).
-    /// A `/proc/PID/status` memory field in KiB (`VmRSS`, `VmHWM`, `RssAnon`…); the proxy bench reads it too.
+    /// A `/proc/PID/status` memory field in KiB, 0 when unreadable: `VmRSS`, `VmHWM`, or `RssAnon` (the private
+    /// part, without the file-backed pages of the executable and libraries). The proxy bench reads it too.
     static func memoryKiB(_ pid: Int32, _ field: String = "VmRSS") -> Int {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
