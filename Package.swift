@@ -9,6 +9,7 @@
 //   CNetlink      C: libnl-route-3 shim (system library, pkg-config libnl-route-3.0).
 //   Netlink       I/O: netlink session (links, addresses, routes) and network-namespace helpers.
 //   DNSDaemon     the `dns` command, shared by `junction` and the DNS-only `junction-dns` executable.
+//   ProxyDaemon   the `proxy` command, shared by `junction` and the proxy-only `junction-proxy` executable.
 //   Junction      the `junction` executable: one ArgumentParser tree.
 import PackageDescription
 
@@ -27,6 +28,22 @@ let staticSwiftLibraries: [String] = ["-static-stdlib", "-Xlinker", "--start-gro
     // references and this daemon never calls, with no option to silence it.
     + ["-use-ld=lld"]
 
+/// A daemon's command as a library (which `junction` links too) and an executable of its own that links only that,
+/// with the Swift runtime and Foundation linked in: only the pages the daemon touches then count in its RSS, where
+/// the shared libraries cost 10–18 MiB of file-backed pages (docs/benchmarks.md, DNS and proxy).
+func daemon(library: String, executable: String, dependencies: [Target.Dependency]) -> [Target] {
+    let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+    return [
+        .target(
+            name: library,
+            dependencies: dependencies + [argumentParser, .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: executable, dependencies: [.target(name: library), argumentParser], swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(staticSwiftLibraries, .when(platforms: [.linux]))]),
+    ]
+}
+
 let package = Package(
     name: "junction",
     platforms: [.macOS(.v15)],
@@ -34,6 +51,7 @@ let package = Package(
         .executable(name: "junction", targets: ["Junction"]),
         // The DNS daemon alone, exec'd by `junction dns` when it sits next to `junction` (docs/dns.md).
         .executable(name: "junction-dns", targets: ["JunctionDNS"]),
+        .executable(name: "junction-proxy", targets: ["JunctionProxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -126,7 +144,7 @@ let package = Package(
             dependencies: [
                 "ControlPlane", "KubeClient", "KubeModel", "NodeAgent", "Simulation", "EchoServer", "Netlink", "ServiceProxy",
                 "NFTablesRunner", "ProxyCore", "NFTRules",
-                "DNSServer", "DNSCore", "DNSDaemon",
+                "DNSServer", "DNSCore", "DNSDaemon", "ProxyDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -155,22 +173,6 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict),
-        // The `dns` command (flags → ClusterDNSServer) and `junction-dns`, which links only that.
-        .target(
-            name: "DNSDaemon",
-            dependencies: [
-                "DNSServer", "DNSCore", "KubeClient", "KubeModel",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strict),
-        .executableTarget(
-            name: "JunctionDNS",
-            dependencies: ["DNSDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: strict,
-            // The Swift runtime and Foundation linked in: only the pages the daemon touches count in its RSS, where
-            // the shared libraries cost 18 MiB of file-backed pages (docs/benchmarks.md, DNS).
-            linkerSettings: [.unsafeFlags(staticSwiftLibraries, .when(platforms: [.linux]))]),
         // libnl-route-3 (netlink) for the Netlink adapter; its dev packages are on the build machines via apt.
         .systemLibrary(
             name: "CNetlink",
@@ -217,4 +219,13 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "Conntrack", "KubeModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SimulationTests", dependencies: ["KubeClient", "KubeModel", "TestSupport"], swiftSettings: strict),
     ]
+        // The `dns` command (flags → ClusterDNSServer) and `junction-dns`.
+        + daemon(library: "DNSDaemon", executable: "JunctionDNS", dependencies: ["DNSServer", "DNSCore", "KubeClient", "KubeModel"])
+        // The `proxy` command (flags and KubeProxyConfiguration → NFTablesProxy) and `junction-proxy`.
+        + daemon(
+            library: "ProxyDaemon", executable: "JunctionProxy",
+            dependencies: [
+                "ServiceProxy", "NFTablesRunner", "ProxyCore", "KubeClient", "KubeModel",
+                .product(name: "Yams", package: "Yams"),
+            ])
 )

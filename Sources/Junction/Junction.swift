@@ -1,5 +1,6 @@
 import ArgumentParser
 import DNSDaemon
+import ProxyDaemon
 import Foundation
 
 #if canImport(Glibc)
@@ -17,22 +18,28 @@ struct Junction: AsyncParsableCommand {
         ])
 
     static func main() async {
-        DNSExecutable.execIfPresent(arguments: CommandLine.arguments)
+        DaemonExecutable.execIfPresent(arguments: CommandLine.arguments)
         await main(nil)
     }
 }
 
-/// `junction dns` hands over to the DNS-only `junction-dns` executable when it sits next to `junction`, as git does
-/// with its subcommands: the daemon then maps only the code it runs (docs/dns.md). Without it, or with
-/// `JUNCTION_DNS_IN_PROCESS=1` in the environment, `junction dns` runs in this process, the same command.
-enum DNSExecutable {
-    static let name = "junction-dns"
+/// `junction dns` and `junction proxy` hand over to the daemon-only `junction-dns` and `junction-proxy` executables
+/// when they sit next to `junction`, as git does with its subcommands: a daemon then maps only the code it runs
+/// (docs/dns.md, docs/architecture.md). Without them, or with `JUNCTION_DNS_IN_PROCESS=1` /
+/// `JUNCTION_PROXY_IN_PROCESS=1` in the environment, the command runs in this process, the same command.
+enum DaemonExecutable {
+    /// Subcommand, executable, and the variable that keeps it in process.
+    static let daemons = [
+        (DNSCommand.configuration.commandName ?? "dns", "junction-dns", "JUNCTION_DNS_IN_PROCESS"),
+        (ProxyCommand.configuration.commandName ?? "proxy", "junction-proxy", "JUNCTION_PROXY_IN_PROCESS"),
+    ]
 
-    /// Replaces this process with `junction-dns` for `junction dns ARGS…`; returns when there is nothing to exec or
-    /// the exec failed.
+    /// Replaces this process with the daemon's executable for `junction dns|proxy ARGS…`; returns when there is
+    /// nothing to exec or the exec failed.
     static func execIfPresent(arguments: [String]) {
-        guard arguments.count >= 2, arguments[1] == DNSCommand.configuration.commandName,
-            ProcessInfo.processInfo.environment["JUNCTION_DNS_IN_PROCESS"] != "1"
+        guard arguments.count >= 2,
+            let (_, name, variable) = daemons.first(where: { $0.0 == arguments[1] }),
+            ProcessInfo.processInfo.environment[variable] != "1"
         else { return }
         let path = URL(fileURLWithPath: junctionBinaryPath()).deletingLastPathComponent().appendingPathComponent(name).path
         guard access(path, X_OK) == 0 else { return }

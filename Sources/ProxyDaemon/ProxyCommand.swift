@@ -8,8 +8,8 @@ import ProxyCore
 import ServiceProxy
 import Yams
 
-struct ProxyCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct ProxyCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "proxy",
         abstract: "Run the service proxy of one node (nftables mode), inside the node's network namespace.",
         discussion: """
@@ -36,7 +36,9 @@ struct ProxyCommand: AsyncParsableCommand {
     @Flag(help: "Remove Junction's nftables tables from this namespace and exit.") var cleanup = false
     @Option var logLevel = "info"
 
-    func run() async throws {
+    public init() {}
+
+    public func run() async throws {
         // Before any thread allocates: see `HeapTrim.limitArenas`.
         HeapTrim.limitArenas(2)
         var logger = Logger(label: "junction.proxy")
