@@ -173,13 +173,10 @@ struct SyncPhase {
         try NetworkNamespace.runSync(in: ns) {
             // Initial full sync: empty kernel table.
             var ruleset = builder.build(ProxySnapshot(nodeName: BenchFixture.node, family: .ipv4))
-            let workers = min(ProcessInfo.processInfo.activeProcessorCount, 4)
             // As the proxy does it: the endpoint maps filled by parallel transactions, then one that switches.
             func fullSync(_ ruleset: NFTProxyRuleset, existing: NFTExistingObjects) -> (fills: [String], commit: String) {
-                guard let staged = ruleset.stagedFullSync(existing: existing, workers: workers) else {
-                    return ([], ruleset.fullTransaction(existing: existing).rendered())
-                }
-                return (staged.fills.map { $0.rendered() }, staged.commit.rendered())
+                let sync = ruleset.fullSync(existing: existing, workers: NFTablesRunner.concurrency)
+                return (sync.fills.map { $0.rendered() }, sync.commit.rendered())
             }
             HeapTrim.releaseFreedMemory()
             let heapBefore = DNSBenchChild.memoryKiB(getpid(), "RssAnon")
@@ -207,7 +204,7 @@ struct SyncPhase {
             // generation, fill, switch).
             var existing = NFTExistingObjects()
             let list = try clock.measure {
-                existing = NFTExistingObjects.parse(listing: try runner.list("list ruleset ip"), table: "ip junction")
+                existing = NFTExistingObjects.parse(listing: try runner.list(NFTExistingObjects.listCommand(for: "ip junction")), table: "ip junction")
             }
             var rebuilt = ruleset
             var resyncTexts: (fills: [String], commit: String) = ([], "")

@@ -387,6 +387,11 @@ public struct NFTExistingObjects: Sendable, Hashable {
     /// opening `chain X {`, `set X {` and `map X {`, and the `size N` lines of sets. With `table` (`"ip junction"`),
     /// only that table's part of a longer listing counts, e.g. of `nft -t list ruleset ip`, which libnftables
     /// answers without fetching set elements (a terse `list table` fetches them all: seconds at 250k elements).
+    /// The read command whose output `parse(listing:table:)` takes for `table` (`"ip junction"`).
+    public static func listCommand(for table: String) -> String {
+        "list ruleset " + (table.split(separator: " ").first.map(String.init) ?? "ip")
+    }
+
     public static func parse(listing: String, table: String? = nil) -> NFTExistingObjects {
         var result = NFTExistingObjects()
         var currentSet: String?

@@ -252,6 +252,15 @@ public struct NFTProxyRuleset: Sendable, Equatable {
         return (fills, NFTTransaction.refresh(base, lists: lists, existing: existing, filled: maps), cleanup)
     }
 
+    /// A full sync as the proxy runs it: staged (`stagedFullSync`) when the kernel's table could be read and this
+    /// generation's maps are free, otherwise one `fullTransaction` (no fills, nothing to clean up).
+    public func fullSync(
+        existing: NFTExistingObjects?, workers: Int
+    ) -> (fills: [NFTTransaction], commit: NFTTransaction, cleanup: [NFTTransaction]) {
+        if let existing, let staged = stagedFullSync(existing: existing, workers: workers) { return staged }
+        return ([], fullTransaction(existing: existing), [])
+    }
+
     /// The whole table, replacing whatever the kernel has (when `fullTransaction` fails on an incompatible
     /// leftover).
     public func recreateTransaction() -> NFTTransaction {

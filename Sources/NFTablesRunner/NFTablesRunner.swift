@@ -70,6 +70,9 @@ public final class NFTablesRunner: NFTablesExecuting {
         try execute(command)
     }
 
+    /// How many scripts `runConcurrently` is worth giving at once: one per core, at most four.
+    public static let concurrency = min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 4)
+
     /// Each script on its own context and thread (the first on the calling thread). Threads are started from the
     /// calling thread, so they share its network namespace.
     public func runConcurrently(_ scripts: [String]) throws(NFTablesError) {

@@ -274,12 +274,8 @@ public actor NFTablesProxy {
                 next = rules.builder.build(snapshot, previous: rules.ruleset, generation: generation)
                 if rules.failedFullSyncs >= 2 {
                     transaction = next.recreateTransaction()
-                } else if let existing, let staged = next.stagedFullSync(existing: existing, workers: Self.workers) {
-                    fills = staged.fills
-                    transaction = staged.commit
-                    cleanup = staged.cleanup
                 } else {
-                    transaction = next.fullTransaction(existing: existing)
+                    (fills, transaction, cleanup) = next.fullSync(existing: existing, workers: NFTablesRunner.concurrency)
                 }
             }
             var script = transaction.rendered()
@@ -350,20 +346,16 @@ public actor NFTablesProxy {
     /// What the kernel's table holds (names and set sizes): empty when there is no table yet, nil when it cannot
     /// be read.
     func existingObjects(_ tableSpec: String) -> NFTExistingObjects? {
-        let family = tableSpec.split(separator: " ").first.map(String.init) ?? "ip"
-        guard let listing = try? runner.list("list ruleset \(family)") else { return nil }
+        guard let listing = try? runner.list(NFTExistingObjects.listCommand(for: tableSpec)) else { return nil }
         return NFTExistingObjects.parse(listing: listing, table: tableSpec)
     }
-
-    /// libnftables contexts a full sync fills maps with at once: one per core, at most four.
-    static let workers = min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 4)
 
     /// The generation of `pick-…` map names for a full sync: the other one than the rules in the kernel use, so
     /// that its maps can be filled before the switch. After a restart, the one whose maps the kernel lacks.
     static func nextGeneration(after current: Int?, existing: NFTExistingObjects?) -> Int {
         if let current { return 1 - current }
-        let names = existing?.sets.keys ?? [:].keys
-        return names.contains { $0.hasPrefix("pick-") && !$0.hasSuffix("-g1") } ? 1 : 0
+        let inUse = existing?.sets.keys.contains { $0.hasPrefix("pick-") && !$0.hasSuffix("-g1") } ?? false
+        return inUse ? 1 : 0
     }
 
     /// Deletes UDP conntrack entries whose service frontend now leads elsewhere (see `StaleUDPFlows`).
