@@ -144,7 +144,7 @@ let package = Package(
             dependencies: [
                 "ControlPlane", "KubeClient", "KubeModel", "NodeAgent", "Simulation", "EchoServer", "Netlink", "ServiceProxy",
                 "NFTablesRunner", "ProxyCore", "NFTRules",
-                "DNSServer", "DNSCore", "DNSDaemon", "ProxyDaemon",
+                "DNSServer", "DNSCore", "DNSDaemon", "ProxyDaemon", "CSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "GRDB", package: "GRDB.swift"),

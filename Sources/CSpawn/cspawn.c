@@ -116,3 +116,10 @@ pid_t jn_spawn(const char *const argv[], const char *const envp[], const jn_spaw
     }
     return pid;
 }
+
+int jn_pin_thread(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof(set), &set) == 0 ? 0 : -errno;
+}

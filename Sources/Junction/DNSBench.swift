@@ -118,7 +118,12 @@ struct DNSBench: AsyncParsableCommand {
         }
 
         // Peak throughput, alternating the servers so drift in the machine's load hits them alike.
-        let perf = DNSPerf(binary: dnsperf, queryFile: queryFile, dir: dir, seconds: seconds, clients: clients,
+        // dnsperf's outputs (a line per query in the latency runs, ~60 MB each) go to tmpfs where there is one: on
+        // a disk, page-cache writeback throttling stalls dnsperf's receive thread and shows up as server latency.
+        let perfDir = FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm/" + URL(fileURLWithPath: dir).lastPathComponent : dir
+        try FileManager.default.createDirectory(atPath: perfDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: perfDir) }
+        let perf = DNSPerf(binary: dnsperf, queryFile: queryFile, dir: perfDir, seconds: seconds, clients: clients,
                            outstanding: outstanding, cpus: loadCPUs)
         var peak: [String: DNSPerf.Result] = [:]
         for tcp in [false, true] {
@@ -130,6 +135,8 @@ struct DNSBench: AsyncParsableCommand {
         }
         // Latency under a steady load: each server at half of its own UDP peak (dnsmasq's fast path, the other
         // configuration barely serves), and Junction also at dnsmasq's rate, like for like.
+        // The machine's baseline for a tail: how much of each core's time it takes away in stalls, right before.
+        let stalls = await HostStalls.measure(cpus: Array(0..<ProcessInfo.processInfo.activeProcessorCount), seconds: 5)
         let half = max(1_000, Int((peak["junction-udp"] ?? .empty).qps / 2))
         let masqHalf = max(1_000, Int((peak["dnsmasq-hosts-udp"] ?? .empty).qps / 2))
         let jHalf = try await perf.run(port: junctionPort, server: junction.pid, tcp: false, label: "junction-half",
@@ -169,6 +176,7 @@ struct DNSBench: AsyncParsableCommand {
               peak queries/s and server CPU per query (ratio = junction/dnsmasq; lost = junction/all/hosts):
             \(row("udp"))
             \(row("tcp"))
+              host stalls, a thread spinning on each idle core for 5 s just before: \(stalls.summary)
               latency over UDP at half of each server's peak:
                 junction at \(half) q/s:            \(latency(jHalf))
                 dnsmasq hosts only at \(masqHalf) q/s:  \(latency(mHalf))

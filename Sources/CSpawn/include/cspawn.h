@@ -28,4 +28,7 @@ typedef struct {
 /// writes errno to an internal pipe and exits 127, and this function returns -errno.
 pid_t jn_spawn(const char *const argv[], const char *const envp[], const jn_spawn_options *options);
 
+/// Binds the calling thread to one CPU (sched_setaffinity of the thread). Returns 0 or -errno.
+int jn_pin_thread(int cpu);
+
 #endif
