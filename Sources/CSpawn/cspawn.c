@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <stdio.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -122,4 +124,26 @@ int jn_pin_thread(int cpu) {
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     return sched_setaffinity(0, sizeof(set), &set) == 0 ? 0 : -errno;
+}
+
+size_t jn_heap_in_use(void) {
+    // mallinfo2 covers the main arena only; malloc_info's closing totals cover every arena: the memory the
+    // arenas hold from the system, less what is free in them (fastbins and the rest), plus the mmapped blocks.
+    char *text = NULL;
+    size_t length = 0;
+    FILE *out = open_memstream(&text, &length);
+    if (!out) return 0;
+    malloc_info(0, out);
+    fclose(out);
+    size_t fast = 0, rest = 0, mapped = 0, current = 0;
+    const char *tail = strstr(text, "</heap>");
+    for (const char *p = tail ? tail : text; p && *p; p = strchr(p + 1, '<')) {
+        unsigned long count, size;
+        if (sscanf(p, "<total type=\"fast\" count=\"%lu\" size=\"%lu\"/>", &count, &size) == 2) fast = size;
+        else if (sscanf(p, "<total type=\"rest\" count=\"%lu\" size=\"%lu\"/>", &count, &size) == 2) rest = size;
+        else if (sscanf(p, "<total type=\"mmap\" count=\"%lu\" size=\"%lu\"/>", &count, &size) == 2) mapped = size;
+        else if (sscanf(p, "<system type=\"current\" size=\"%lu\"/>", &size) == 1) current = size;
+    }
+    free(text);
+    return current + mapped - fast - rest;
 }

@@ -78,8 +78,8 @@ struct DNSBench: AsyncParsableCommand {
         let probe = try DNSBenchCluster.probeName(cluster)
         try await waitForAnswer(port: junctionPort, name: probe, timeout: .seconds(60))
         let syncTime = ContinuousClock.now - dnsStart
-        let idleRSS = DNSBenchChild.memoryKiB(junction.pid)
-        let idleAnon = DNSBenchChild.memoryKiB(junction.pid, "RssAnon")
+        let idleRSS = ProcessMemory.kiB(junction.pid)
+        let idleAnon = ProcessMemory.kiB(junction.pid, "RssAnon")
         // `junction dns` execs `junction-dns` when it sits next to `junction`: say which one ran.
         let image = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(junction.pid)/exe")) ?? exe
         let which = "junction dns (\(URL(fileURLWithPath: image).lastPathComponent))"
@@ -145,8 +145,8 @@ struct DNSBench: AsyncParsableCommand {
                                        rate: masqHalf, perQuery: true)
         let jAtMasq = try await perf.run(port: junctionPort, server: junction.pid, tcp: false,
                                          label: "junction-at-dnsmasq-half", rate: masqHalf, perQuery: true)
-        let loadedRSS = DNSBenchChild.memoryKiB(junction.pid)
-        let loadedAnon = DNSBenchChild.memoryKiB(junction.pid, "RssAnon")
+        let loadedRSS = ProcessMemory.kiB(junction.pid)
+        let loadedAnon = ProcessMemory.kiB(junction.pid, "RssAnon")
 
         // Create → first answer and delete → NXDOMAIN, one service at a time.
         let (created, deleted) = try await createToResolve(api: api, port: junctionPort)
@@ -600,16 +600,6 @@ final class DNSBenchChild {
     }
 
     var logTail: String { String(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(2000)) }
-
-    /// A `/proc/PID/status` memory field in KiB, 0 when unreadable: `VmRSS`, `VmHWM`, or `RssAnon` (the private
-    /// part, without the file-backed pages of the executable and libraries). The proxy bench reads it too.
-    static func memoryKiB(_ pid: Int32, _ field: String = "VmRSS") -> Int {
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
-            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-        }
-        return 0
-    }
 
     /// User plus system CPU time of a process and of its reaped children (dnsmasq forks one per TCP connection),
     /// in clock ticks.

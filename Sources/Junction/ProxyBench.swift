@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSpawn
 import Foundation
 import Histogram
 import KubeClient
@@ -179,9 +180,11 @@ struct SyncPhase {
                 return (sync.fills.map { $0.rendered() }, sync.commit.rendered())
             }
             HeapTrim.releaseFreedMemory()
-            let heapBefore = DNSBenchChild.memoryKiB(getpid(), "RssAnon")
+            let heapBefore = ProcessMemory.kiB(getpid(), "RssAnon")
             let cpuBefore = cpuSeconds()
+            let inUseBefore = jn_heap_in_use()
             let build = clock.measure { ruleset = builder.build(snapshot) }
+            let modelBytes = Int(jn_heap_in_use()) - Int(inUseBefore)
             var texts: (fills: [String], commit: String) = ([], "")
             let render = clock.measure { texts = fullSync(ruleset, existing: NFTExistingObjects()) }
             let text = ruleset.fullTransaction().rendered()
@@ -194,12 +197,13 @@ struct SyncPhase {
             }
             let cpu = cpuSeconds() - cpuBefore
             HeapTrim.releaseFreedMemory()
-            let modelKiB = DNSBenchChild.memoryKiB(getpid(), "RssAnon") - heapBefore
+            let modelKiB = ProcessMemory.kiB(getpid(), "RssAnon") - heapBefore
             let bytes = texts.fills.reduce(texts.commit.utf8.count) { $0 + $1.utf8.count }
             lines.append(String(format: "  %5d services: full sync %.3f s  (build %.3f, render %.3f, commit %.3f with %d parallel fills; %.1f MB of nft text; %.3f s of CPU)",
                                 services, seconds(build + render + commit), seconds(build), seconds(render), seconds(commit),
                                 texts.fills.count, Double(bytes) / 1e6, cpu))
-            lines.append(String(format: "      the ruleset model kept between syncs: about %.0f MB (private memory grown while it was built)", Double(modelKiB) / 1024))
+            lines.append(String(format: "      the ruleset model kept between syncs: %.1f MB allocated (private memory grew %.0f MB over the build and the sync)",
+                                Double(modelBytes) / 1e6, Double(modelKiB) / 1024))
             // Periodic resync over the populated table, as the proxy does it (list, rebuild in the other map
             // generation, fill, switch).
             var existing = NFTExistingObjects()
@@ -441,7 +445,10 @@ struct WatchPhase {
         try await create(range: 0..<services, api: api)
         let target = try await createService("watch-target", endpoints: 3, base: 0x0AFA_0000, api: api)
 
-        let proxy = try Self.spawn([exe, "proxy", "--kubeconfig", dir + "/kubeconfig", "--node-name", BenchFixture.node,
+        // JUNCTION_BENCH_PROXY_COMMAND: the words that start the proxy instead of `junction proxy` (under a
+        // profiler, say: `valgrind --tool=massif junction-proxy`).
+        let command = ProcessInfo.processInfo.environment["JUNCTION_BENCH_PROXY_COMMAND"].map { $0.split(separator: " ").map(String.init) } ?? [exe, "proxy"]
+        let proxy = try Self.spawn(command + ["--kubeconfig", dir + "/kubeconfig", "--node-name", BenchFixture.node,
                                     "--node-ip", "10.250.9.1", "--log-level", "warning"],
                                    namespace: namespace, log: dir + "/proxy.log")
         defer { Self.stop(proxy) }
@@ -487,9 +494,22 @@ struct WatchPhase {
             // Let the proxy go idle: it trims its heap a second after its last sync; steady state is what counts.
             try await Task.sleep(for: .seconds(2))
             print(String(format: "    %d more services through the API synced in %.2f s", rssServices - services, seconds(synced)))
-            let kib = { (field: String) in DNSBenchChild.memoryKiB(proxy, field) }
+            let kib = { (field: String) in ProcessMemory.kiB(proxy, field) }
             print("  junction proxy memory at \(rssServices) services x \(endpoints) endpoints: VmRSS: \(kib("VmRSS")) kB"
                 + " (peak \(kib("VmHWM")) kB; private \(kib("RssAnon")) kB)")
+            print("    resident by mapping, MiB: \(ProcessMemory.summary(proxy))")
+            // For profiling: JUNCTION_BENCH_SMAPS=FILE keeps the proxy's smaps (and its log as FILE.log);
+            // JUNCTION_BENCH_HOLD=SECONDS keeps the proxy running that long with its PID in FILE.pid (for
+            // `vgdb --pid=PID detailed_snapshot` when it runs under massif, see JUNCTION_BENCH_PROXY_COMMAND).
+            let environment = ProcessInfo.processInfo.environment
+            if let path = environment["JUNCTION_BENCH_SMAPS"] {
+                try ProcessMemory.readAll("/proc/\(proxy)/smaps").write(toFile: path, atomically: false, encoding: .utf8)
+                try? FileManager.default.copyItem(atPath: dir + "/proxy.log", toPath: path + ".log")
+                if let hold = environment["JUNCTION_BENCH_HOLD"].flatMap(Int.init) {
+                    try "\(proxy)".write(toFile: path + ".pid", atomically: true, encoding: .utf8)
+                    try await Task.sleep(for: .seconds(hold))
+                }
+            }
         }
     }
 

@@ -17,10 +17,22 @@ public enum HeapTrim {
     /// per core, and memory freed in one stays there: the proxy's parallel libnftables fills left 768 MB of VmRSS
     /// at 10k Services × 25 endpoints with the default, 267 MB with two arenas, at no measured cost in sync time.
     public static func limitArenas(_ count: Int32) {
+        mallopt(-8, count)  // M_ARENA_MAX in malloc.h
+    }
+
+    /// Serves every allocation of `bytes` or more with its own `mmap`, returned to the kernel when freed
+    /// (`mallopt(M_MMAP_THRESHOLD, bytes)`, which also stops glibc from raising the threshold by itself). By
+    /// default glibc raises it to the size of the largest block freed so far, up to 32 MB, so after one large
+    /// transaction text the next ones come from the heap, and the long-lived objects allocated among them keep
+    /// those pages from being returned.
+    public static func mmapAllocations(from bytes: Int32) {
+        mallopt(-3, bytes)  // M_MMAP_THRESHOLD in malloc.h
+    }
+
+    private static func mallopt(_ parameter: Int32, _ value: Int32) {
         #if canImport(Glibc)
         guard let symbol = dlsym(nil, "mallopt") else { return }
-        let arenaMax: Int32 = -8  // M_ARENA_MAX in malloc.h
-        _ = unsafeBitCast(symbol, to: Option.self)(arenaMax, count)
+        _ = unsafeBitCast(symbol, to: Option.self)(parameter, value)
         #endif
     }
 

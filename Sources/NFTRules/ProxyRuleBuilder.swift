@@ -124,7 +124,37 @@ struct ListKey: Sendable, Hashable {
 /// of that Service that have this protocol and count (they have the same addresses; see `NFTRuleBuilder.isPlain`).
 struct ClusterList: Sendable, Equatable {
     var key: ListKey
-    var addresses: [IPAddress]
+    var addresses: EndpointAddresses
+}
+
+/// The shared elements a plain port claims (`NFTRuleBuilder.plainObjects`), kept as the few values they are made
+/// of rather than as a dictionary of elements per port (5 MB at 10k Services).
+struct PlainClaims: Sendable, Equatable {
+    var clusterIP: IPAddress
+    var port: Int
+    var targetPort: Int
+    var `protocol`: ServiceProtocol
+    /// The `pick-…` chain the port's dispatch element goes to.
+    var pick: String
+    /// Endpoints that may be the port's clients too (`hairpin`).
+    var hairpin: [Endpoint]
+
+    /// A dispatch element in `service-ips`, the ClusterIP in `cluster-ips`, the target port in
+    /// `cluster-ports-<proto>`, and the hairpin pairs.
+    var elements: [(SharedKey, NFTElementData)] {
+        var out: [(SharedKey, NFTElementData)] = [
+            (SharedKey(set: NFTNames.serviceIPs, key: .concat([.address(clusterIP), .proto(`protocol`), .port(port)])),
+             NFTElementData(.verdict(.goto(pick)))),
+            (SharedKey(set: NFTNames.clusterIPs, key: .address(clusterIP)), NFTElementData()),
+            (SharedKey(set: NFTNames.clusterPorts(`protocol`), key: .addressAndPort(clusterIP, port)),
+             NFTElementData(.port(targetPort))),
+        ]
+        for endpoint in hairpin {
+            out.append((SharedKey(set: NFTNames.hairpin, key: .concat([.address(endpoint.ip), .address(endpoint.ip)])),
+                        NFTElementData()))
+        }
+        return out
+    }
 }
 
 /// What one Service port contributes to the table.
@@ -132,12 +162,20 @@ struct PortObjects: Sendable, Equatable {
     var chains: [NFTChain] = []
     var sets: [NFTSet] = []
     var claims: [SharedKey: NFTElementData] = [:]
+    /// A plain port's claims, in place of `claims`.
+    var plainClaims: PlainClaims? = nil
     var owned: [OwnedElements] = []
     /// Chains and sets several ports may contribute identically (the `pick-…` chain and map of an endpoint
     /// count): in the table while at least one port wants them.
     var sharedChains: [NFTChain] = []
     var sharedSets: [NFTSet] = []
     var clusterList: ClusterList? = nil
+
+    /// Every shared element the port claims.
+    var allClaims: [(SharedKey, NFTElementData)] {
+        guard let plainClaims else { return claims.map { ($0.key, $0.value) } }
+        return plainClaims.elements + claims.map { ($0.key, $0.value) }
+    }
 }
 
 /// The built rules: the table as the kernel should have it, plus the bookkeeping that lets a sync change only
@@ -146,7 +184,8 @@ public struct NFTProxyRuleset: Sendable, Equatable {
     public let config: NFTProxyConfig
     /// Which names the `pick-…` maps have (`NFTNames.pickMap`): 0 or 1.
     public let generation: Int
-    /// Everything Junction wants in its table except the plain ports' endpoint lists, which are in `lists`.
+    /// Everything Junction wants in its table except the plain ports' endpoint lists, which are in `lists`, and
+    /// the claimed elements of the shared sets, which are in `claims` (`withClaims` adds them).
     private(set) var base: NFTTable
     var contributions: [ServicePortName: PortObjects] = [:]
     /// Who wants which shared element. Two ports may claim the same key (a ClusterIP shared by several ports, or
@@ -155,7 +194,7 @@ public struct NFTProxyRuleset: Sendable, Equatable {
     var claims: [SharedKey: Claimants] = [:]
     /// The elements of the `pick-…` maps as address lists, with how many ports use each. Kept as lists rather
     /// than as elements of `base`: a quarter of a million elements at 10k Services × 25 endpoints.
-    var lists: [ListKey: (users: Int, addresses: [IPAddress])] = [:]
+    var lists: [ListKey: (users: Int, addresses: EndpointAddresses)] = [:]
     /// Elements per `pick-…` map (the sum of its lists), which decides the map's `size`.
     var listElementCounts: [String: Int] = [:]
     /// An update put more elements in a `pick-…` map than its `size` allows: the kernel would refuse the
@@ -184,11 +223,21 @@ public struct NFTProxyRuleset: Sendable, Equatable {
     /// Everything Junction wants in its table, every element spelled out (for tests and the packet tracer; syncs
     /// render the lists directly).
     public var table: NFTTable {
-        var table = base
+        var table = withClaims
         for (key, list) in lists {
             for element in NFTAddressList(key: key.clusterIP, addresses: list.addresses).elements {
                 table.sets[key.map]?.elements[element.key] = element.value
             }
+        }
+        return table
+    }
+
+    /// `base` with the shared sets' claimed elements, each key with its winning value: what full syncs render.
+    var withClaims: NFTTable {
+        var table = base
+        for (key, claimants) in claims {
+            guard let value = claimants.winner else { continue }
+            table.sets[key.set]?.elements[key.key] = value
         }
         return table
     }
@@ -205,7 +254,7 @@ public struct NFTProxyRuleset: Sendable, Equatable {
 
     /// The whole table, for the first sync and periodic resyncs (see `NFTTransaction.refresh`/`recreate`).
     public func fullTransaction(existing: NFTExistingObjects? = nil) -> NFTTransaction {
-        NFTTransaction.refresh(base, lists: addressLists, existing: existing)
+        NFTTransaction.refresh(withClaims, lists: addressLists, existing: existing)
     }
 
     /// A full sync in steps: `fills` create this generation's `pick-…` maps and fill them, each its own
@@ -249,7 +298,7 @@ public struct NFTProxyRuleset: Sendable, Equatable {
         let cleanup = maps.sorted().map {
             NFTTransaction(family: base.family, table: base.name, commands: [.deleteSet($0, isMap: true)])
         }
-        return (fills, NFTTransaction.refresh(base, lists: lists, existing: existing, filled: maps), cleanup)
+        return (fills, NFTTransaction.refresh(withClaims, lists: lists, existing: existing, filled: maps), cleanup)
     }
 
     /// A full sync as the proxy runs it: staged (`stagedFullSync`) when the kernel's table could be read and this
@@ -264,7 +313,7 @@ public struct NFTProxyRuleset: Sendable, Equatable {
     /// The whole table, replacing whatever the kernel has (when `fullTransaction` fails on an incompatible
     /// leftover).
     public func recreateTransaction() -> NFTTransaction {
-        NFTTransaction.recreate(base, lists: addressLists)
+        NFTTransaction.recreate(withClaims, lists: addressLists)
     }
 
     /// The element value the winning claimant wants, if any.
@@ -287,11 +336,7 @@ public struct NFTProxyRuleset: Sendable, Equatable {
         contributions[name] = nil
         for chain in old.chains { base.chains[chain.name] = nil }
         for set in old.sets { base.sets[set.name] = nil }
-        for key in old.claims.keys {
-            let rest = claims[key]?.removing(name)
-            claims[key] = rest
-            base.sets[key.set]?.elements[key.key] = rest?.winner
-        }
+        for (key, _) in old.allClaims { claims[key] = claims[key]?.removing(name) }
         for group in old.owned { write(group.elements, to: group.set, remove: true) }
         if let list = old.clusterList, let entry = lists[list.key] {
             lists[list.key] = entry.users > 1 ? (entry.users - 1, entry.addresses) : nil
@@ -321,11 +366,7 @@ public struct NFTProxyRuleset: Sendable, Equatable {
         contributions[name] = objects
         for chain in objects.chains { base.chains[chain.name] = chain }
         for set in objects.sets { base.sets[set.name] = set }
-        for (key, value) in objects.claims {
-            let updated = claims[key].map { $0.adding(name, value) } ?? .one(name, value)
-            claims[key] = updated
-            base.sets[key.set]?.elements[key.key] = updated.winner
-        }
+        for (key, value) in objects.allClaims { claims[key] = claims[key].map { $0.adding(name, value) } ?? .one(name, value) }
         for group in objects.owned { write(group.elements, to: group.set, remove: false) }
         if let list = objects.clusterList {
             // The ports sharing a list have the same addresses; the first one's stay while any uses it.
@@ -501,8 +542,7 @@ public struct NFTRuleBuilder: Sendable {
             for set in before?.sets ?? [] { old.sets[set.name] = set }
             for chain in after?.chains ?? [] { new.chains[chain.name] = chain }
             for set in after?.sets ?? [] { new.sets[set.name] = set }
-            if let before { touched.formUnion(before.claims.keys) }
-            if let after { touched.formUnion(after.claims.keys) }
+            for objects in [before, after].compactMap({ $0 }) { touched.formUnion(objects.allClaims.map(\.0)) }
             // Owned elements need no arbitration: the old side has the old port's, the new side the new port's.
             // The map itself stays (it is static), so both sides declare it.
             for group in (before?.owned ?? []) + (after?.owned ?? []) {
@@ -740,16 +780,9 @@ public struct NFTRuleBuilder: Sendable {
         let pick = NFTNames.pickChain(proto, count: used.count)
         let map = NFTNames.pickMap(proto, count: used.count, generation: generation)
         let ports = NFTNames.clusterPorts(proto)
-        let dispatch = SharedKey(
-            set: NFTNames.serviceIPs, key: .concat([.address(port.clusterIP), .proto(proto), .port(info.port)]))
-        out.claims[dispatch] = NFTElementData(.verdict(.goto(pick)))
-        out.claims[SharedKey(set: NFTNames.clusterIPs, key: .address(port.clusterIP))] = NFTElementData()
-        out.claims[SharedKey(set: ports, key: .addressAndPort(port.clusterIP, info.port))] =
-            NFTElementData(.port(used.first?.port ?? info.port))
-        for endpoint in port.hairpinCandidates(nodeName: config.nodeName) {
-            out.claims[SharedKey(set: NFTNames.hairpin, key: .concat([.address(endpoint.ip), .address(endpoint.ip)]))] =
-                NFTElementData()
-        }
+        out.plainClaims = PlainClaims(
+            clusterIP: port.clusterIP, port: info.port, targetPort: used.first?.port ?? info.port, protocol: proto,
+            pick: pick, hairpin: port.hairpinCandidates(nodeName: config.nodeName))
         var rules: [NFTRule] = []
         if config.masqueradeAll {
             rules.append(NFTRule([.setMarkBits(config.masqueradeMark)]))
@@ -763,7 +796,7 @@ public struct NFTRuleBuilder: Sendable {
                 port: [.destinationAddress, .destinationPort], portMap: ports)]))
         out.sharedChains = [NFTChain(pick, rules: rules)]
         out.sharedSets = [NFTSet(map, spec: .clusterEndpoints(proto))]
-        out.clusterList = ClusterList(key: ListKey(map: map, clusterIP: port.clusterIP), addresses: used.map(\.ip))
+        out.clusterList = ClusterList(key: ListKey(map: map, clusterIP: port.clusterIP), addresses: EndpointAddresses(used))
         return out
     }
 

@@ -41,6 +41,7 @@ public struct ProxyCommand: AsyncParsableCommand {
     public func run() async throws {
         // Before any thread allocates: see `HeapTrim.limitArenas`.
         HeapTrim.limitArenas(2)
+        HeapTrim.mmapAllocations(from: 256 << 10)
         var logger = Logger(label: "junction.proxy")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let runner = try NFTablesRunner()

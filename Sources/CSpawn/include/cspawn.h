@@ -1,6 +1,7 @@
 #ifndef JUNCTION_CSPAWN_H
 #define JUNCTION_CSPAWN_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 /// What a child process is placed into before it execs. All paths may be NULL.
@@ -30,5 +31,8 @@ pid_t jn_spawn(const char *const argv[], const char *const envp[], const jn_spaw
 
 /// Binds the calling thread to one CPU (sched_setaffinity of the thread). Returns 0 or -errno.
 int jn_pin_thread(int cpu);
+
+/// Bytes the C heap has handed out and not had back, over all of glibc's arenas (from `malloc_info`).
+size_t jn_heap_in_use(void);
 
 #endif
