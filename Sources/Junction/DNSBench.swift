@@ -29,8 +29,9 @@ struct DNSBench: AsyncParsableCommand {
     @Option(help: "Service creates (and deletes) timed to the first answer (and NXDOMAIN).") var trials = 50
     @Option(help: "Concurrent API writers for the bulk create.") var writers = 16
     @Option(help: "UDP sockets for junction dns (default: one per core; one with --pin).") var udpSockets: Int?
-    @Flag(help: "Pin the servers to the last core and dnsperf to the others (taskset), so the load generator (and its per-query output for the percentiles) does not take the server's CPU.")
+    @Flag(help: "Pin the servers to the last core and dnsperf, the control plane and this command to the others (taskset), so nothing else (the load generator and its per-query output for the percentiles included) takes the servers' CPU.")
     var pin = false
+    @Option(help: "With --pin: the servers' core (default: the last).") var serverCpu: Int?
     @Flag(help: "Stop after measuring the memory of junction dns at the sync (no dnsmasq, no dnsperf).")
     var memoryOnly = false
     @Option(help: "dnsperf binary (Debian package dnsperf).") var dnsperf = "/usr/bin/dnsperf"
@@ -44,6 +45,16 @@ struct DNSBench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let serverCPU = serverCpu ?? cores - 1
+        let serverCPUs = pin ? "\(serverCPU)" : nil
+        let loadCPUs = pin ? (cores > 1 ? (0..<cores).filter { $0 != serverCPU }.map(String.init).joined(separator: ",") : "0") : nil
+        if let loadCPUs {
+            // The servers' core is theirs alone: this process, its threads and the control plane it starts
+            // (children inherit the mask) stay with dnsperf on the others.
+            let pinSelf = try DNSBenchChild("/usr/bin/taskset", ["-a", "-p", "-c", loadCPUs, "\(getpid())"], log: "/dev/null")
+            _ = await pinSelf.waitForExit(timeout: .seconds(5))
+        }
         let dir = NSTemporaryDirectory() + "junction-bench-dns-" + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -67,9 +78,6 @@ struct DNSBench: AsyncParsableCommand {
                        "--health-bind", "127.0.0.1:0", "--metrics-bind", "127.0.0.1:0",
                        "--upstream", "127.0.0.1:\(upstream)", "--log-level", "info"]
         if let sockets = udpSockets ?? (pin ? 1 : nil) { dnsArgs += ["--udp-sockets", "\(sockets)"] }
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let serverCPUs = pin ? "\(cores - 1)" : nil
-        let loadCPUs = pin ? (cores > 1 ? "0-\(max(cores - 2, 0))" : "0") : nil
         let dnsStart = ContinuousClock.now
         let junction = try DNSBenchChild(exe, dnsArgs, log: dir + "/dns.log", cpus: serverCPUs)
         defer { junction.kill() }
