@@ -230,4 +230,19 @@ struct IncrementalTests {
         #expect(ours == NFTExistingObjects(chains: ["pick-tcp-2"], sets: ["pick-tcp-2": true], sizes: ["pick-tcp-2": 256]))
         #expect(NFTExistingObjects.parse(listing: ruleset, table: "ip6 junction") == NFTExistingObjects())
     }
+
+    @Test("An endpoint list is a view of the snapshot's endpoints, no copy, and equal to another by address only")
+    func endpointListsAreViews() {
+        let endpoints = [Endpoint(ip: IPAddress(10, 244, 1, 5), port: 8080), Endpoint(ip: IPAddress(10, 244, 2, 6), port: 8080)]
+        let view = EndpointAddresses(endpoints.prefix(2))
+        endpoints.withUnsafeBufferPointer { whole in
+            view.endpoints.withUnsafeBufferPointer { #expect($0.baseAddress == whole.baseAddress) }
+        }
+        #expect(Array(view) == [IPAddress(10, 244, 1, 5), IPAddress(10, 244, 2, 6)])
+        let otherPort = EndpointAddresses(endpoints.map { Endpoint(ip: $0.ip, port: 9090) }.prefix(2))
+        #expect(view == otherPort && view.hashValue == otherPort.hashValue)
+        #expect(view != EndpointAddresses([IPAddress(10, 244, 1, 5)]))
+        let list = NFTAddressList(key: IPAddress(10, 96, 0, 1), addresses: view)
+        #expect(list.elements.map(\.key) == [.addressAndIndex(IPAddress(10, 96, 0, 1), index: 0), .addressAndIndex(IPAddress(10, 96, 0, 1), index: 1)])
+    }
 }
