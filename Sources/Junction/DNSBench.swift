@@ -3,6 +3,7 @@ import DNSCore
 import Foundation
 import KubeClient
 import KubeModel
+import NodeAgent
 import Synchronization
 
 #if canImport(Glibc)
@@ -514,7 +515,7 @@ struct DNSPerf {
     }
 }
 
-/// A child process whose output goes to a file, started with `posix_spawn` and reaped with `waitpid(WNOHANG)`:
+/// A child process whose output goes to a file, started with `ContainerProcess.spawn` and reaped with `waitpid(WNOHANG)`:
 /// nothing blocks a thread waiting for it (`waitForExit` polls and sleeps the task), and `kill` is a signal by PID.
 /// (Foundation's `Process` left dnsperf a zombie that `isRunning` never saw end, which is how an earlier version of
 /// this benchmark hung.) Not shared between tasks.
@@ -528,17 +529,11 @@ final class DNSBenchChild {
     init(_ executable: String, _ arguments: [String], log: String, cpus: String? = nil) throws {
         let displayName = URL(fileURLWithPath: executable).lastPathComponent
         let (executable, arguments) = cpus.map { ("/usr/bin/taskset", ["-c", $0, executable] + arguments) } ?? (executable, arguments)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        guard rc == 0 else { throw ValidationError("cannot start \(executable): \(String(cString: strerror(rc)))") }
+        // Started as the node agent starts containers, without a namespace to join: stdin from /dev/null, stdout
+        // and stderr to `log`, a process group of its own.
+        let pid = try ContainerProcess.spawn(ContainerLaunch(
+            argv: [executable] + arguments, env: ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" },
+            workdir: nil, netnsPath: nil, resolvConf: nil, hosts: nil, hostname: nil, logPath: log))
         self.pid = pid
         self.log = log
         self.name = displayName

@@ -7,7 +7,8 @@ public struct ContainerLaunch: Sendable {
     public var argv: [String]
     public var env: [String]
     public var workdir: String?
-    public var netnsPath: String
+    /// The network namespace to join (nil: the caller's).
+    public var netnsPath: String?
     /// Bind-mounted over /etc/resolv.conf and /etc/hosts in a private mount namespace (nil: the host's).
     public var resolvConf: String?
     public var hosts: String?
@@ -16,7 +17,7 @@ public struct ContainerLaunch: Sendable {
     /// stdout and stderr append here (nil: /dev/null, or the caller's with `inheritStdio`).
     public var logPath: String?
 
-    public init(argv: [String], env: [String], workdir: String?, netnsPath: String, resolvConf: String?, hosts: String?,
+    public init(argv: [String], env: [String], workdir: String?, netnsPath: String?, resolvConf: String?, hosts: String?,
                 hostname: String?, logPath: String?) {
         self.argv = argv
         self.env = env
