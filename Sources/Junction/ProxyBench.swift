@@ -457,9 +457,47 @@ struct WatchPhase {
         try await waitForServices(services + 1, runner: runner, seconds: 120)
         let initial = started.duration(to: .now)
 
+        let latency = try await measureChanges(target: target, offset: 0, api: api, runner: runner)
+        print(String(format: "  watch event -> rule in the kernel (control plane + `junction proxy` children, %d services x %d endpoints):",
+                     services, endpoints))
+        print(String(format: "    proxy start to all services in the kernel: %.2f s", seconds(initial)))
+        print("    EndpointSlice PUT to new element listed in the kernel (\(latency.count)x): \(latency.summary)")
+
+        if rssServices > services {
+            try await create(range: services..<rssServices, api: api)
+            let t0 = ContinuousClock.now
+            try await waitForServices(rssServices + 1, runner: runner, seconds: 300)
+            let synced = t0.duration(to: .now)
+            // Let the proxy go idle: it trims its heap a second after its last sync; steady state is what counts.
+            try await Task.sleep(for: .seconds(2))
+            print(String(format: "    %d more services through the API synced in %.2f s", rssServices - services, seconds(synced)))
+            let kib = { (field: String) in ProcessMemory.kiB(proxy, field) }
+            print("  junction proxy memory at \(rssServices) services x \(endpoints) endpoints: VmRSS: \(kib("VmRSS")) kB"
+                + " (peak \(kib("VmHWM")) kB; private \(kib("RssAnon")) kB)")
+            print("    resident by mapping, MiB: \(ProcessMemory.summary(proxy))")
+            let atScale = try await measureChanges(target: target, offset: 0x1000, api: api, runner: runner)
+            print("    EndpointSlice PUT to new element listed in the kernel at \(rssServices) services (\(atScale.count)x): \(atScale.summary)")
+            // For profiling: JUNCTION_BENCH_SMAPS=FILE keeps the proxy's smaps (and its log as FILE.log);
+            // JUNCTION_BENCH_HOLD=SECONDS keeps the proxy running that long with its PID in FILE.pid (for
+            // `vgdb --pid=PID detailed_snapshot` when it runs under massif, see JUNCTION_BENCH_PROXY_COMMAND).
+            let environment = ProcessInfo.processInfo.environment
+            if let path = environment["JUNCTION_BENCH_SMAPS"] {
+                try ProcessMemory.readAll("/proc/\(proxy)/smaps").write(toFile: path, atomically: false, encoding: .utf8)
+                try? FileManager.default.copyItem(atPath: dir + "/proxy.log", toPath: path + ".log")
+                if let hold = environment["JUNCTION_BENCH_HOLD"].flatMap(Int.init) {
+                    try "\(proxy)".write(toFile: path + ".pid", atomically: true, encoding: .utf8)
+                    try await Task.sleep(for: .seconds(hold))
+                }
+            }
+        }
+    }
+
+    /// `changes` EndpointSlice PUTs of the watch target, each replacing its third endpoint, timed to the new
+    /// element listed in the kernel. `offset` keeps the addresses of a second series apart from the first's.
+    func measureChanges(target: [IPAddress], offset: UInt32, api: KubeClient, runner: NFTablesRunner) async throws -> Latencies {
         var latency = Latencies()
         for k in 0..<changes {
-            let address = IPAddress(v4: 0x0AFB_0000 + UInt32(k))
+            let address = IPAddress(v4: 0x0AFB_0000 + offset + UInt32(k))
             let slice = Self.slice("watch-target", endpoints: [target[0], target[1], address], node: BenchFixture.node)
             let start = ContinuousClock.now
             let r = try await api.raw(.PUT, "/apis/discovery.k8s.io/v1/namespaces/bench/endpointslices/watch-target",
@@ -481,36 +519,7 @@ struct WatchPhase {
             // Beyond the proxy's minimum sync interval (0.1 s), so that each change is its own sync.
             try await Task.sleep(for: .milliseconds(150))
         }
-        print(String(format: "  watch event -> rule in the kernel (control plane + `junction proxy` children, %d services x %d endpoints):",
-                     services, endpoints))
-        print(String(format: "    proxy start to all services in the kernel: %.2f s", seconds(initial)))
-        print("    EndpointSlice PUT to new element listed in the kernel (\(latency.count)x): \(latency.summary)")
-
-        if rssServices > services {
-            try await create(range: services..<rssServices, api: api)
-            let t0 = ContinuousClock.now
-            try await waitForServices(rssServices + 1, runner: runner, seconds: 300)
-            let synced = t0.duration(to: .now)
-            // Let the proxy go idle: it trims its heap a second after its last sync; steady state is what counts.
-            try await Task.sleep(for: .seconds(2))
-            print(String(format: "    %d more services through the API synced in %.2f s", rssServices - services, seconds(synced)))
-            let kib = { (field: String) in ProcessMemory.kiB(proxy, field) }
-            print("  junction proxy memory at \(rssServices) services x \(endpoints) endpoints: VmRSS: \(kib("VmRSS")) kB"
-                + " (peak \(kib("VmHWM")) kB; private \(kib("RssAnon")) kB)")
-            print("    resident by mapping, MiB: \(ProcessMemory.summary(proxy))")
-            // For profiling: JUNCTION_BENCH_SMAPS=FILE keeps the proxy's smaps (and its log as FILE.log);
-            // JUNCTION_BENCH_HOLD=SECONDS keeps the proxy running that long with its PID in FILE.pid (for
-            // `vgdb --pid=PID detailed_snapshot` when it runs under massif, see JUNCTION_BENCH_PROXY_COMMAND).
-            let environment = ProcessInfo.processInfo.environment
-            if let path = environment["JUNCTION_BENCH_SMAPS"] {
-                try ProcessMemory.readAll("/proc/\(proxy)/smaps").write(toFile: path, atomically: false, encoding: .utf8)
-                try? FileManager.default.copyItem(atPath: dir + "/proxy.log", toPath: path + ".log")
-                if let hold = environment["JUNCTION_BENCH_HOLD"].flatMap(Int.init) {
-                    try "\(proxy)".write(toFile: path + ".pid", atomically: true, encoding: .utf8)
-                    try await Task.sleep(for: .seconds(hold))
-                }
-            }
-        }
+        return latency
     }
 
     /// Polls `service-ips` until it has `count` ClusterIP entries.

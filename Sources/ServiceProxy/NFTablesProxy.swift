@@ -258,9 +258,17 @@ public actor NFTablesProxy {
             var cleanup: [NFTTransaction] = []
             var partial: NFTProxyRuleset?
             if !full, var current = rules.ruleset {
+                // Updated in place: while `rules` and `families` still hold the model, the update would first copy
+                // every table it touches (the claim table alone is 11 MB at 10k Services), on every sync. If the
+                // transaction fails, the next sync is a full one (`SyncScheduler`), which takes only the endpoint
+                // slots and the generation from the model it is given, so keeping the updated one is safe.
+                rules.ruleset = nil
+                families[family]?.ruleset = nil
                 transaction = rules.builder.update(&current, snapshot: snapshot, changed: update.changedPorts[family] ?? [])
                 // A `pick-…` map outgrew its declared size: only a full sync can declare it larger.
                 if !current.outgrown { partial = current }
+                rules.ruleset = current
+                families[family]?.ruleset = current
             }
             let next: NFTProxyRuleset
             if let partial {
@@ -302,7 +310,8 @@ public actor NFTablesProxy {
                 familyMetrics.noLocalEndpointsExternal.set(to: Double(noLocal.external))
             } catch {
                 // The kernel kept the previous rules (the transaction is atomic). The ruleset we keep is the old
-                // one; the scheduler retries with back-off and the retry is a full sync.
+                // one after a failed full sync, the updated one after a failed partial sync (see above); either
+                // way the scheduler retries with back-off and the retry is a full sync.
                 failed = true
                 lastError = error.description
                 // Replacing the table loses only session-affinity state; see `failedFullSyncs`.
