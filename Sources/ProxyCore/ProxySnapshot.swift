@@ -173,6 +173,9 @@ public struct ProxySnapshot: Sendable, Equatable {
     public private(set) var servicePorts: [ServicePortName: ServicePortSnapshot] = [:]
     /// Each Service's port names, sorted (a small array costs less than a set per Service).
     private var portNamesByService: [NamespacedName: [ServicePortName]] = [:]
+    /// The ports with a Local traffic policy or a health-check node port: the only ones the per-sync gauges and
+    /// the health-check table (`healthChecks`) look at, so that neither walks every port after each sync.
+    public private(set) var localPolicyPorts: Set<ServicePortName> = []
 
     public init(nodeName: String, family: IPFamily, nodeZone: String? = nil) {
         self.nodeName = nodeName
@@ -229,10 +232,16 @@ public struct ProxySnapshot: Sendable, Equatable {
                 if servicePorts[portName] != snapshot {
                     servicePorts[portName] = snapshot
                     changed.insert(portName)
+                    if view.internalPolicyLocal || view.externalPolicyLocal || view.healthCheckNodePort != 0 {
+                        localPolicyPorts.insert(portName)
+                    } else {
+                        localPolicyPorts.remove(portName)
+                    }
                 }
             }
             for gone in old where !new.contains(gone) {
                 servicePorts[gone] = nil
+                localPolicyPorts.remove(gone)
                 changed.insert(gone)
             }
             portNamesByService[service] = new.isEmpty ? nil : new.sorted()
@@ -243,7 +252,7 @@ public struct ProxySnapshot: Sendable, Equatable {
     /// Health-check state per `healthCheckNodePort`.
     public var healthChecks: [Int: ServiceHealth] {
         var addresses: [Int: (NamespacedName, Set<IPAddress>)] = [:]
-        for port in servicePorts.values where port.info.healthCheckNodePort != 0 {
+        for port in localPolicyPorts.compactMap({ servicePorts[$0] }) where port.info.healthCheckNodePort != 0 {
             let local = port.endpoints.filter { $0.ready && $0.isLocal(to: nodeName) }.map(\.ip)
             var entry = addresses[port.info.healthCheckNodePort] ?? (port.name.service, [])
             entry.1.formUnion(local)

@@ -302,7 +302,7 @@ public actor NFTablesProxy {
                 families[family] = rules
                 familyMetrics.servicePorts.set(to: Double(snapshot.servicePorts.count))
                 var noLocal = (internal: 0, external: 0)
-                for sp in snapshot.servicePorts.values where sp.hasEndpoints {
+                for sp in snapshot.localPolicyPorts.compactMap({ snapshot.servicePorts[$0] }) where sp.hasEndpoints {
                     if sp.info.internalPolicyLocal && sp.localEndpoints.isEmpty { noLocal.internal += 1 }
                     if sp.info.externalPolicyLocal && sp.info.externallyAccessible && sp.localEndpoints.isEmpty { noLocal.external += 1 }
                 }

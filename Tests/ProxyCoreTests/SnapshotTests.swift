@@ -139,4 +139,36 @@ struct SnapshotTests {
         let elsewhere = ProxySnapshot(nodeName: "c", family: .ipv4, services: [lb], endpointSlices: [endpoints])
         #expect(elsewhere.healthChecks[32000]?.localEndpoints == 0)
     }
+
+    @Test("localPolicyPorts follows refreshes: Local policies and health-check ports in, Cluster and deleted ports out")
+    func localPolicyPorts() {
+        var state = ProxyState(nodeName: "a")
+        let web = NamespacedName(namespace: "default", name: "web")
+        let http = ServicePortName(service: web, port: "http", protocol: .tcp)
+        let https = ServicePortName(service: web, port: "https", protocol: .tcp)
+        let lb = service(
+            "web", type: "LoadBalancer",
+            ports: [["name": "http", "port": 80, "nodePort": 30080], ["name": "https", "port": 443, "nodePort": 30443]],
+            extra: ["externalTrafficPolicy": "Local", "healthCheckNodePort": 32000])
+        let plain = service("plain", clusterIPs: ["10.96.0.11"])
+        state.services.update(previous: nil, current: lb)
+        state.services.update(previous: nil, current: plain)
+        _ = state.applyPendingChanges()
+        #expect(state.snapshots[.ipv4]?.localPolicyPorts == [http, https])
+
+        let cluster = service(
+            "web", type: "LoadBalancer",
+            ports: [["name": "http", "port": 80, "nodePort": 30080], ["name": "https", "port": 443, "nodePort": 30443]])
+        state.services.update(previous: lb, current: cluster)
+        let internalLocal = service("plain", clusterIPs: ["10.96.0.11"], extra: ["internalTrafficPolicy": "Local"])
+        state.services.update(previous: plain, current: internalLocal)
+        _ = state.applyPendingChanges()
+        let plainHTTP = ServicePortName(service: NamespacedName(namespace: "default", name: "plain"), port: "http", protocol: .tcp)
+        #expect(state.snapshots[.ipv4]?.localPolicyPorts == [plainHTTP])
+        #expect(state.snapshots[.ipv4]?.healthChecks.isEmpty == true)
+
+        state.services.update(previous: internalLocal, current: nil)
+        _ = state.applyPendingChanges()
+        #expect(state.snapshots[.ipv4]?.localPolicyPorts.isEmpty == true)
+    }
 }
