@@ -607,7 +607,7 @@ final class DNSBenchChild {
     /// User plus system CPU time of a process and of its reaped children (dnsmasq forks one per TCP connection),
     /// in clock ticks.
     static func cpuTicks(_ pid: Int32) -> Int {
-        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        let stat = ProcessMemory.readAll("/proc/\(pid)/stat")
         // Fields after the command name (which may hold spaces) start at state; utime and stime are 14 and 15.
         guard let close = stat.lastIndex(of: ")") else { return 0 }
         let fields = stat[stat.index(after: close)...].split(separator: " ")

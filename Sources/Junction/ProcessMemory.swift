@@ -5,7 +5,7 @@ enum ProcessMemory {
     /// A `/proc/PID/status` memory field in KiB, 0 when unreadable: `VmRSS`, `VmHWM`, `RssAnon` (the private part,
     /// without the file-backed pages of the executable and libraries) or `RssFile`.
     static func kiB(_ pid: Int32, _ field: String = "VmRSS") -> Int {
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let status = readAll("/proc/\(pid)/status")
         for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
             return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
         }
