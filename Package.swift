@@ -131,6 +131,8 @@ let package = Package(
             swiftSettings: strict),
         // fork/exec into a pod's namespaces (setns, private mounts, hostname) with only async-signal-safe calls.
         .target(name: "CSpawn"),
+        // recvmmsg/sendmmsg, which Swift's Glibc module does not declare (they need _GNU_SOURCE).
+        .target(name: "CSocket"),
         .target(
             name: "NodeAgent",
             dependencies: ["KubeModel", "KubeClient", "Netlink", "CSpawn", .product(name: "Logging", package: "swift-log")],
@@ -165,7 +167,7 @@ let package = Package(
         .target(
             name: "DNSServer",
             dependencies: [
-                "DNSCore", "KubeClient", "KubeModel",
+                "DNSCore", "KubeClient", "KubeModel", "CSocket",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

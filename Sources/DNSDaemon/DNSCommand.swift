@@ -47,8 +47,11 @@ public struct DNSCommand: AsyncParsableCommand {
     @Option(help: "Serve Prometheus metrics (CoreDNS's names) at /metrics here, HOST:PORT; empty disables.")
     var metricsBind = "127.0.0.1:9153"
 
-    @Option(help: "UDP sockets sharing the port (SO_REUSEPORT), one event loop each (default: one per core).")
-    var udpSockets: Int?
+    @Option(help: "UDP readers: threads on the one socket (shared) or event loops with a socket each (per-loop); default: one per core.")
+    var udpReaders: Int?
+
+    @Option(help: "How the readers share the port: shared (one socket, each query taken by whichever reader is free) or per-loop (one SO_REUSEPORT socket per event loop, clients hashed over them).")
+    var udpQueue = "shared"
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
@@ -70,6 +73,9 @@ public struct DNSCommand: AsyncParsableCommand {
         for upstream in upstreams where DNSUpstream.parse(upstream) == nil {
             throw ValidationError("--upstream must be IP:PORT, got \(upstream)")
         }
+        guard UDPQueue(rawValue: udpQueue) != nil else {
+            throw ValidationError("--udp-queue must be shared or per-loop, got \(udpQueue)")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 
@@ -78,7 +84,7 @@ public struct DNSCommand: AsyncParsableCommand {
         configured.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let logger = configured
         guard let (host, port) = HostPort.parse(listen), let zone = DNSName(clusterDomain),
-            let podMode = PodRecordMode(rawValue: pods)
+            let podMode = PodRecordMode(rawValue: pods), let queue = UDPQueue(rawValue: udpQueue)
         else { return }
         var addresses = upstreams.compactMap(DNSUpstream.parse)
         if upstreams.isEmpty && !noForward {
@@ -88,7 +94,7 @@ public struct DNSCommand: AsyncParsableCommand {
         if addresses.isEmpty { logger.warning("no upstream resolvers: names outside the cluster get SERVFAIL") }
         let config = ClusterDNSServerConfig(
             host: host, port: port, zone: zone, podMode: podMode, resolver: ClusterResolverConfig(ttl: ttl),
-            upstreams: addresses, udpSockets: udpSockets)
+            upstreams: addresses, udpReaders: udpReaders, udpQueue: queue)
         // No kubeconfig: the in-cluster configuration, as CoreDNS's kubernetes plugin in a pod.
         let client = try KubeClient(config: KubeConfig.load(path: kubeconfig))
         let metricsAddress = metricsBind.isEmpty ? nil : HostPort.parse(metricsBind)

@@ -262,13 +262,14 @@ public final class ClusterDNSServer: Sendable {
     /// also runs the reflectors that feed the index.
     public func run(client: KubeClient?, onBound: @Sendable (BoundPorts) -> Void = { _ in }) async throws {
         let (udp, tcp) = try await bind()
-        let ports = BoundPorts(udp: udp.first?.localAddress?.port ?? 0, tcp: tcp.localAddress?.port ?? 0)
+        let ports = BoundPorts(udp: udp.port, tcp: tcp.localAddress?.port ?? 0)
         logger.info("cluster DNS listening", metadata: [
             "host": "\(config.host)", "udp": "\(ports.udp)", "tcp": "\(ports.tcp)", "zone": "\(config.zone)",
-            "udpSockets": "\(udp.count)", "upstreams": "\(config.upstreams.map { "\($0)" })",
+            "udpReaders": "\(udp.readerCount)", "udpQueue": "\(config.udpQueue.rawValue)",
+            "upstreams": "\(config.upstreams.map { "\($0)" })",
         ])
         onBound(ports)
-        let sockets = udp + [tcp]
+        let sockets = udp.channels + [tcp]
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
                 if let client {
@@ -285,43 +286,69 @@ public final class ClusterDNSServer: Sendable {
         } onCancel: {
             for socket in sockets { socket.close(promise: nil) }
         }
+        await udp.readers?.stop()
         logger.info("cluster DNS stopped")
     }
 
-    /// Binds the UDP sockets first and TCP on their port; with port 0 another process may take that TCP port in
-    /// between, so a few fresh ports are tried.
-    private func bind() async throws -> ([any Channel], any Channel) {
+    /// The UDP side: reader threads on one socket (`UDPQueue.shared`) or one channel per event loop (`.perLoop`).
+    struct UDPListeners: Sendable {
+        var readers: DNSUDPReaders?
+        var channels: [any Channel]
+        var port: Int
+        var readerCount: Int
+
+        func close() async {
+            await readers?.stop()
+            for channel in channels { try? await channel.close() }
+        }
+    }
+
+    /// Binds UDP first and TCP on its port; with port 0 another process may take that TCP port in between, so a few
+    /// fresh ports are tried.
+    private func bind() async throws -> (UDPListeners, any Channel) {
         var attempts = config.port == 0 ? 5 : 1
         while true {
-            var udp: [any Channel] = []
+            var udp: UDPListeners?
             do {
-                udp = try await bindUDPSockets()
-                let port = udp.first?.localAddress?.port ?? config.port
-                let tcp = try await bindTCP(port: port)
-                return (udp, tcp)
+                let listeners = try await bindUDP()
+                udp = listeners
+                let tcp = try await bindTCP(port: listeners.port)
+                listeners.readers?.start(count: listeners.readerCount)
+                return (listeners, tcp)
             } catch {
-                for socket in udp { try? await socket.close() }
+                await udp?.close()
                 attempts -= 1
                 if attempts == 0 { throw error }
             }
         }
     }
 
-    /// One UDP socket per event loop, all on one port with SO_REUSEPORT: the kernel spreads clients over them by a
-    /// hash of their address, so every core answers queries instead of one loop taking them all (and each loop keeps
-    /// its own socket, handler and metrics tally, sharing nothing but the index snapshot).
-    private func bindUDPSockets() async throws -> [any Channel] {
+    /// With `UDPQueue.shared`, one socket and `udpReaders` reader threads (not yet started): a datagram is read by
+    /// whichever reader is free first. With `.perLoop` each event loop has its own SO_REUSEPORT socket on the port and
+    /// the kernel spreads clients over them by a hash of their address. Either way each reader keeps its own metrics
+    /// tally, sharing nothing but the index snapshot.
+    private func bindUDP() async throws -> UDPListeners {
         let loops = Array(group.makeIterator())
-        let count = max(1, min(config.udpSockets ?? loops.count, loops.count))
+        if config.udpQueue == .shared {
+            let readers = try DNSUDPReaders(server: self, host: config.host, port: config.port)
+            return UDPListeners(readers: readers, channels: [], port: readers.port,
+                                readerCount: max(1, config.udpReaders ?? loops.count))
+        }
+        let count = max(1, min(config.udpReaders ?? loops.count, loops.count))
         var sockets: [any Channel] = []
         do {
             var port = config.port
             for position in 0..<count {
-                let socket = try await bindUDP(port: port, on: loops[position], shared: count > 1)
+                var bootstrap = udpBootstrap(on: loops[position])
+                if count > 1 {
+                    bootstrap = bootstrap.channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)),
+                                                        value: 1)
+                }
+                let socket = try await bootstrap.bind(host: config.host, port: port).get()
                 port = socket.localAddress?.port ?? port
                 sockets.append(socket)
             }
-            return sockets
+            return UDPListeners(readers: nil, channels: sockets, port: port, readerCount: count)
         } catch {
             for socket in sockets { try? await socket.close() }
             throw error
@@ -331,24 +358,19 @@ public final class ClusterDNSServer: Sendable {
     /// Datagrams read by one recvmmsg call.
     static let udpReadBatch = 16
 
-    private func bindUDP(port: Int, on loop: any EventLoop, shared: Bool) async throws -> any Channel {
-        var bootstrap = DatagramBootstrap(group: loop)
+    private func udpBootstrap(on loop: any EventLoop) -> DatagramBootstrap {
+        DatagramBootstrap(group: loop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             // One recvmmsg takes up to `udpReadBatch` datagrams into slices of one buffer; each slice holds 4 KiB,
             // far above any query (one question and an OPT record; RFC 8467 padding stops at 468 bytes).
             .channelOption(.datagramVectorReadMessageCount, value: Self.udpReadBatch)
             .channelOption(.recvAllocator,
                            value: FixedSizeRecvByteBufferAllocator(capacity: Self.udpReadBatch * 4_096))
-        if shared {
-            bootstrap = bootstrap.channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
-        }
-        return try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(DNSDatagramHandler(server: self))
                 }
             }
-            .bind(host: config.host, port: port).get()
     }
 
     private func bindTCP(port: Int) async throws -> any Channel {

@@ -20,13 +20,17 @@ public struct ClusterDNSServerConfig: Sendable {
     /// Forwarded queries in flight at once; beyond this new ones are answered SERVFAIL instead of queueing without
     /// bound when the upstreams are slow.
     public var maxOutstandingForwards: Int
-    /// UDP sockets sharing the port (SO_REUSEPORT), each on its own event loop; nil: one per loop of the group.
-    public var udpSockets: Int?
+    /// UDP readers: threads on the one socket (`UDPQueue.shared`) or event loops with a socket each (`.perLoop`,
+    /// at most the group's loops); nil: as many as the group has loops (one per core).
+    public var udpReaders: Int?
+    /// How the readers share the UDP port.
+    public var udpQueue: UDPQueue
 
     public init(host: String = "0.0.0.0", port: Int = 53, zone: DNSName = .clusterLocal,
                 podMode: PodRecordMode = .insecure, resolver: ClusterResolverConfig = ClusterResolverConfig(),
                 upstreams: [SocketAddress] = [], upstreamTimeout: TimeAmount = .seconds(2),
-                cacheCapacity: Int = 10_000, maxOutstandingForwards: Int = 1_000, udpSockets: Int? = nil) {
+                cacheCapacity: Int = 10_000, maxOutstandingForwards: Int = 1_000, udpReaders: Int? = nil,
+                udpQueue: UDPQueue = .shared) {
         self.host = host
         self.port = port
         self.zone = zone
@@ -36,8 +40,20 @@ public struct ClusterDNSServerConfig: Sendable {
         self.upstreamTimeout = upstreamTimeout
         self.cacheCapacity = cacheCapacity
         self.maxOutstandingForwards = maxOutstandingForwards
-        self.udpSockets = udpSockets
+        self.udpReaders = udpReaders
+        self.udpQueue = udpQueue
     }
+}
+
+/// How the UDP readers divide the queries.
+public enum UDPQueue: String, Sendable, CaseIterable {
+    /// One socket read by threads of its own (`DNSUDPReaders`), each blocked in recvmmsg: each datagram waits in one
+    /// queue and the kernel hands it to whichever reader is idle, so a reader that is descheduled (its vCPU taken,
+    /// another task on its core) delays nothing the others can take.
+    case shared
+    /// One socket per event loop on the same port (SO_REUSEPORT), read through NIO: the kernel hashes each client's
+    /// address to one socket, so a query waits for its own loop even while another is idle.
+    case perLoop = "per-loop"
 }
 
 /// Upstream addresses as given on the command line.

@@ -8,6 +8,8 @@ final class DNSMetricsRecorder {
     let metrics: DNSMetrics
     private var tally = DNSMetricsTally()
     private var mergeScheduled = false
+    /// When the oldest unmerged query was recorded, for `burstEnded()`.
+    private var firstPending: NIODeadline?
 
     init(metrics: DNSMetrics) {
         self.metrics = metrics
@@ -35,7 +37,22 @@ final class DNSMetricsRecorder {
         }
     }
 
+    /// Called at the end of each read burst by a reader without an event loop (`DNSUDPReaders`), which calls
+    /// `mergeNow` when it has been idle: merges once the batch is full or the oldest unmerged query is 100 ms old.
+    func burstEnded() {
+        guard tally.pending > 0 else { return }
+        let now = NIODeadline.now()
+        guard let first = firstPending else {
+            firstPending = now
+            if tally.pending >= DNSMetricsTally.batch { mergeNow() }
+            return
+        }
+        if tally.pending >= DNSMetricsTally.batch || now - first >= .milliseconds(100) { mergeNow() }
+    }
+
     func mergeNow() {
+        firstPending = nil
+        guard tally.pending > 0 else { return }
         metrics.merge(&tally)
     }
 }

@@ -29,7 +29,8 @@ struct DNSBench: AsyncParsableCommand {
     @Option(help: "dnsperf outstanding queries.") var outstanding = 200
     @Option(help: "Service creates (and deletes) timed to the first answer (and NXDOMAIN).") var trials = 50
     @Option(help: "Concurrent API writers for the bulk create.") var writers = 16
-    @Option(help: "UDP sockets for junction dns (default: one per core; one with --pin).") var udpSockets: Int?
+    @Option(help: "junction dns --udp-readers (default: one per core; one with --pin).") var udpReaders: Int?
+    @Option(help: "junction dns --udp-queue: shared or per-loop (default: its own).") var udpQueue: String?
     @Flag(help: "Pin the servers to the last core and dnsperf, the control plane and this command to the others (taskset), so nothing else (the load generator and its per-query output for the percentiles included) takes the servers' CPU.")
     var pin = false
     @Option(help: "With --pin: the servers' core (default: the last).") var serverCpu: Int?
@@ -37,6 +38,8 @@ struct DNSBench: AsyncParsableCommand {
     var memoryOnly = false
     @Option(help: "dnsperf binary (Debian package dnsperf).") var dnsperf = "/usr/bin/dnsperf"
     @Option(help: "dnsmasq binary (Debian package dnsmasq-base).") var dnsmasq = "/usr/sbin/dnsmasq"
+    @Option(help: "Knot DNS server binary (Debian package knot), the fast authoritative peer; skipped when absent.")
+    var knot = "/usr/sbin/knotd"
 
     func validate() throws {
         guard services >= 100 else { throw ValidationError("--services must be at least 100") }
@@ -78,7 +81,8 @@ struct DNSBench: AsyncParsableCommand {
         var dnsArgs = ["dns", "--kubeconfig", dir + "/kubeconfig", "--listen", "127.0.0.1:0",
                        "--health-bind", "127.0.0.1:0", "--metrics-bind", "127.0.0.1:0",
                        "--upstream", "127.0.0.1:\(upstream)", "--log-level", "info"]
-        if let sockets = udpSockets ?? (pin ? 1 : nil) { dnsArgs += ["--udp-sockets", "\(sockets)"] }
+        if let readers = udpReaders ?? (pin ? 1 : nil) { dnsArgs += ["--udp-readers", "\(readers)"] }
+        if let udpQueue { dnsArgs += ["--udp-queue", udpQueue] }
         let dnsStart = ContinuousClock.now
         let junction = try DNSBenchChild(exe, dnsArgs, log: dir + "/dns.log", cpus: serverCPUs)
         defer { junction.kill() }
@@ -117,6 +121,17 @@ struct DNSBench: AsyncParsableCommand {
         defer { masqHosts.kill() }
         try await waitForAnswer(port: dnsmasqPort, name: probe, timeout: .seconds(30))
         try await waitForAnswer(port: hostsPort, name: probe, timeout: .seconds(30))
+        // Knot, the same records as zones: the fastest authoritative server packaged here, so its latency at the
+        // same rate is what this machine allows any server.
+        var knotServer: (child: DNSBenchChild, port: Int)?
+        if FileManager.default.isExecutableFile(atPath: knot) {
+            let port = try Self.freePort(udp: true, tcp: true)
+            try cluster.writeKnotConfig(dir: dir + "/knot", port: port)
+            let child = try DNSBenchChild(knot, ["-c", dir + "/knot/knot.conf"], log: dir + "/knot.log", cpus: serverCPUs)
+            knotServer = (child, port)
+            try await waitForAnswer(port: port, name: probe, timeout: .seconds(60))
+        }
+        defer { knotServer?.child.kill() }
 
         let queryFile = dir + "/queries.txt"
         let queries = cluster.queryMix(count: 100_000)
@@ -124,6 +139,12 @@ struct DNSBench: AsyncParsableCommand {
             .write(toFile: queryFile, atomically: true, encoding: .utf8)
         let agreement = try await Self.offload { [queries] in
             try Self.compareAnswers(Array(queries.prefix(2_000)), ports: (junctionPort, dnsmasqPort))
+        }
+        var knotAgreement: (checked: Int, agreeing: Int, note: String)?
+        if let knotPort = knotServer?.port {
+            knotAgreement = try await Self.offload { [queries] in
+                try Self.compareAnswers(Array(queries.prefix(2_000)), ports: (junctionPort, knotPort), peer: "knot")
+            }
         }
 
         // Peak throughput, alternating the servers so drift in the machine's load hits them alike.
@@ -136,8 +157,10 @@ struct DNSBench: AsyncParsableCommand {
                            outstanding: outstanding, cpus: loadCPUs)
         var peak: [String: DNSPerf.Result] = [:]
         for tcp in [false, true] {
-            for (label, port, pid) in [("junction", junctionPort, junction.pid), ("dnsmasq-all", dnsmasqPort, masq.pid),
-                                       ("dnsmasq-hosts", hostsPort, masqHosts.pid)] {
+            var servers = [("junction", junctionPort, junction.pid), ("dnsmasq-all", dnsmasqPort, masq.pid),
+                           ("dnsmasq-hosts", hostsPort, masqHosts.pid)]
+            if let knotServer { servers.append(("knot", knotServer.port, knotServer.child.pid)) }
+            for (label, port, pid) in servers {
                 let key = label + (tcp ? "-tcp" : "-udp")
                 peak[key] = try await perf.run(port: port, server: pid, tcp: tcp, label: key)
             }
@@ -154,6 +177,12 @@ struct DNSBench: AsyncParsableCommand {
                                        rate: masqHalf, perQuery: true)
         let jAtMasq = try await perf.run(port: junctionPort, server: junction.pid, tcp: false,
                                          label: "junction-at-dnsmasq-half", rate: masqHalf, perQuery: true)
+        // Knot at Junction's rate: the tail any server gets here at that rate (host, loopback, dnsperf).
+        var knotAtHalf: DNSPerf.Result?
+        if let knotServer {
+            knotAtHalf = try await perf.run(port: knotServer.port, server: knotServer.child.pid, tcp: false,
+                                            label: "knot-at-junction-half", rate: half, perQuery: true)
+        }
         let loadedRSS = ProcessMemory.kiB(junction.pid)
         let loadedAnon = ProcessMemory.kiB(junction.pid, "RssAnon")
 
@@ -168,10 +197,12 @@ struct DNSBench: AsyncParsableCommand {
             let j = peak["junction-\(transport)"] ?? .empty
             let all = peak["dnsmasq-all-\(transport)"] ?? .empty
             let hosts = peak["dnsmasq-hosts-\(transport)"] ?? .empty
-            let lost = [j, all, hosts].map { "\($0.lost)" }.joined(separator: "/")
+            let knot = peak["knot-\(transport)"]
+            let lost = ([j, all, hosts] + (knot.map { [$0] } ?? [])).map { "\($0.lost)" }.joined(separator: "/")
             return "    \(transport.uppercased()): junction \(side("junction"))  | dnsmasq all records \(side("dnsmasq-all"))"
                 + String(format: " (%.2fx)", j.qps / max(all.qps, 1))
                 + "  | dnsmasq hosts only \(side("dnsmasq-hosts"))" + String(format: " (%.2fx)", j.qps / max(hosts.qps, 1))
+                + (knot.map { "  | knot \(side("knot"))" + String(format: " (%.2fx)", j.qps / max($0.qps, 1)) } ?? "")
                 + "  lost \(lost)"
         }
         let ms = Self.ms
@@ -181,15 +212,15 @@ struct DNSBench: AsyncParsableCommand {
         print("""
             dns benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores\(pin ? ", servers pinned to CPU \(serverCPUs ?? ""), dnsperf to \(loadCPUs ?? "")" : ""); \(services) services, \(cluster.headlessCount) of them headless × \(endpoints) endpoints; dnsperf -c \(clients) -q \(outstanding) -l \(seconds) over a \(queries.count)-query mix)
               \(services) services created over the API in \(ms(createTime)); junction dns start → first answer: \(ms(syncTime))
-              answers equal to dnsmasq's (rcode and record data, first \(agreement.checked) queries of the mix): \(agreement.agreeing)\(agreement.note)
-              peak queries/s and server CPU per query (ratio = junction/dnsmasq; lost = junction/all/hosts):
+              answers equal to dnsmasq's (rcode and record data, first \(agreement.checked) queries of the mix): \(agreement.agreeing)\(agreement.note)\(knotAgreement.map { "; to knot's: \($0.agreeing)\($0.note)" } ?? "; knot: not installed (\(knot))")
+              peak queries/s and server CPU per query (ratio = junction/peer; lost = junction/all/hosts\(knotServer == nil ? "" : "/knot")):
             \(row("udp"))
             \(row("tcp"))
               host stalls, a thread spinning on each idle core for 5 s just before: \(stalls.summary)
               latency over UDP at half of each server's peak:
                 junction at \(half) q/s:            \(latency(jHalf))
                 dnsmasq hosts only at \(masqHalf) q/s:  \(latency(mHalf))
-                junction at \(masqHalf) q/s:            \(latency(jAtMasq))
+                junction at \(masqHalf) q/s:            \(latency(jAtMasq))\(knotAtHalf.map { "\n    knot at \(half) q/s (junction's half): \(latency($0))" } ?? "")
               \(which) RSS: \(Self.mib(idleRSS)) MiB after the sync (\(Self.mib(idleAnon)) MiB private), \(Self.mib(loadedRSS)) MiB after the load (\(Self.mib(loadedAnon)) MiB private)
               create → first answer (\(created.count) services): p50 \(ms(Self.percentile(created, 50)))  p99 \(ms(Self.percentile(created, 99)))  max \(ms(created.max() ?? .zero))
               delete → NXDOMAIN:                 p50 \(ms(Self.percentile(deleted, 50)))  p99 \(ms(Self.percentile(deleted, 99)))  max \(ms(deleted.max() ?? .zero))
@@ -197,6 +228,7 @@ struct DNSBench: AsyncParsableCommand {
         await junction.stop()
         await masq.stop()
         await masqHosts.stop()
+        if let knotServer { await knotServer.child.stop() }
         await controlPlane.stop()
     }
 
@@ -269,21 +301,21 @@ struct DNSBench: AsyncParsableCommand {
         throw ValidationError("\(name) never reached the expected answer")
     }
 
-    /// Asks both servers each query and compares the rcode and the sorted record data of the answer section.
+    /// Asks Junction and a peer each query and compares the rcode and the sorted record data of the answer section.
     private static func compareAnswers(_ queries: [DNSBenchCluster.Query],
-                                       ports: (junction: Int, dnsmasq: Int)) throws -> (checked: Int, agreeing: Int, note: String) {
+                                       ports: (junction: Int, peer: Int), peer name: String = "dnsmasq") throws -> (checked: Int, agreeing: Int, note: String) {
         let junction = try LoopbackDNSProbe(port: ports.junction)
-        let dnsmasq = try LoopbackDNSProbe(port: ports.dnsmasq)
+        let other = try LoopbackDNSProbe(port: ports.peer)
         var agreeing = 0
         var first: String?
         for query in queries {
             let type = DNSType(query.type == "A" ? 1 : query.type == "AAAA" ? 28 : query.type == "SRV" ? 33 : 12)
             let a = junction.ask(query.name, type: type, timeoutMicros: 500_000)
-            let b = dnsmasq.ask(query.name, type: type, timeoutMicros: 500_000)
+            let b = other.ask(query.name, type: type, timeoutMicros: 500_000)
             if let a, let b, a.rcode == b.rcode, a.data == b.data {
                 agreeing += 1
             } else if first == nil {
-                first = "\(query.name) \(query.type): junction \(a.map { "\($0.rcode) \($0.data)" } ?? "-"), dnsmasq \(b.map { "\($0.rcode) \($0.data)" } ?? "-")"
+                first = "\(query.name) \(query.type): junction \(a.map { "\($0.rcode) \($0.data)" } ?? "-"), \(name) \(b.map { "\($0.rcode) \($0.data)" } ?? "-")"
             }
         }
         return (queries.count, agreeing, first.map { " (first difference: \($0))" } ?? "")
@@ -397,6 +429,60 @@ struct DNSBenchCluster: Sendable {
         }
         try hosts.write(toFile: "\(dir)/\(name).hosts", atomically: true, encoding: .utf8)
         try conf.write(toFile: "\(dir)/\(name).conf", atomically: true, encoding: .utf8)
+    }
+
+    /// Knot with the same records as Junction answers them: the cluster zone (A for ClusterIP services and for each
+    /// headless endpoint under the service and its hostname, SRV with Junction's priority and weights) and the
+    /// reverse zone (PTR for ClusterIPs and endpoint hostnames); every other name under them is NXDOMAIN.
+    func writeKnotConfig(dir: String, port: Int) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        func soa(_ origin: String) -> String {
+            "$ORIGIN \(origin).\n$TTL 30\n@ 30 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1 7200 1800 86400 5\n"
+                + "@ 30 IN NS ns.dns.cluster.local.\n"
+        }
+        var zone = soa("cluster.local") + "ns.dns.cluster.local. 30 IN A 10.96.0.10\n"
+        var reverse = soa("in-addr.arpa")
+        func ptr(_ ip: String, _ name: String) -> String {
+            ip.split(separator: ".").reversed().joined(separator: ".") + ".in-addr.arpa. 30 IN PTR \(name).\n"
+        }
+        for service in services {
+            if let ip = service.clusterIP {
+                zone += "\(service.fqdn). 30 IN A \(ip)\n"
+                zone += "_http._tcp.\(service.fqdn). 30 IN SRV 0 100 80 \(service.fqdn).\n"
+                reverse += ptr(ip, service.fqdn)
+            } else {
+                let weight = max(1, 100 / max(1, service.endpoints.count))
+                for endpoint in service.endpoints {
+                    zone += "\(service.fqdn). 30 IN A \(endpoint.ip)\n"
+                    zone += "\(endpoint.host).\(service.fqdn). 30 IN A \(endpoint.ip)\n"
+                    zone += "_http._tcp.\(service.fqdn). 30 IN SRV 0 \(weight) 8080 \(endpoint.host).\(service.fqdn).\n"
+                    reverse += ptr(endpoint.ip, "\(endpoint.host).\(service.fqdn)")
+                }
+            }
+        }
+        try zone.write(toFile: "\(dir)/cluster.local.zone", atomically: true, encoding: .utf8)
+        try reverse.write(toFile: "\(dir)/in-addr.arpa.zone", atomically: true, encoding: .utf8)
+        let conf = """
+            server:
+                rundir: "\(dir)"
+                listen: 127.0.0.1@\(port)
+            log:
+              - target: stderr
+                any: warning
+            database:
+                storage: "\(dir)/db"
+            template:
+              - id: default
+                storage: "\(dir)"
+                file: "%s.zone"
+                zonefile-sync: -1
+                journal-content: none
+            zone:
+              - domain: cluster.local
+              - domain: in-addr.arpa
+
+            """
+        try conf.write(toFile: "\(dir)/knot.conf", atomically: true, encoding: .utf8)
     }
 
     /// A repeatable mix in the proportions a cluster's resolvers send: mostly A for services, the AAAA that goes

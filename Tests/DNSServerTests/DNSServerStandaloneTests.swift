@@ -3,7 +3,9 @@ import DNSCore
 import Foundation
 import KubeClient
 import KubeModel
+import Logging
 import NIOCore
+import NIOPosix
 import TestSupport
 import Testing
 
@@ -51,6 +53,57 @@ struct DNSServerStandaloneTests {
             _ = try? await health.value
         }
         try await client.shutdown()
+    }
+
+    @Test("UDP readers share one queue: with one held away from the socket, the other answers every client")
+    func sharedQueue() async throws {
+        var logger = Logger(label: "test.dns")
+        logger.logLevel = .warning
+        let server = ClusterDNSServer(config: ClusterDNSServerConfig(host: "127.0.0.1", port: 0), logger: logger)
+        for resource in server.resources { server.markSynced(resource) }
+        let readers = try DNSUDPReaders(server: server, host: "127.0.0.1", port: 0)
+        readers.start(count: 2)
+        let query = DNSMessage.query(id: 7, name: DNSName("dns-version.cluster.local.") ?? .root, type: .txt).encode()
+        let port = readers.port
+        #expect(try await offload { try udpFanOut(query, port: port, clients: 32, timeoutMs: 2_000) } == 32)
+        // Reader 0 stays away for 1.5 s (it sees the hold within its 100 ms idle wake-up); 32 clients ask meanwhile.
+        readers.hold(reader: 0, for: .milliseconds(1_500))
+        try await Task.sleep(for: .milliseconds(250))
+        #expect(try await offload { try udpFanOut(query, port: port, clients: 32, timeoutMs: 500) } == 32)
+        await readers.stop()
+        // Stopped: the port is closed and nothing answers.
+        #expect(try await offload { try udpFanOut(query, port: port, clients: 4, timeoutMs: 200) } == 0)
+        // The control: a lone reader held the same way answers nothing until the hold ends.
+        let lone = try DNSUDPReaders(server: server, host: "127.0.0.1", port: 0)
+        lone.start(count: 1)
+        lone.hold(reader: 0, for: .milliseconds(1_000))
+        try await Task.sleep(for: .milliseconds(250))
+        let lonePort = lone.port
+        let whileHeld = try await offload { try udpFanOut(query, port: lonePort, clients: 8, timeoutMs: 300) }
+        #expect(whileHeld == 0)
+        let afterwards = try await offload { try udpFanOut(query, port: lonePort, clients: 8, timeoutMs: 2_000) }
+        #expect(afterwards == 8)
+        await lone.stop()
+    }
+
+    @Test("per-loop UDP sockets: with a loop held up, the clients hashed to it wait for it")
+    func perLoopQueues() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let dns = try await RunningDNSServer.start(client: nil, group: group, udpQueue: .perLoop)
+        for resource in dns.server.resources { dns.server.markSynced(resource) }
+        let query = DNSMessage.query(id: 7, name: DNSName("dns-version.cluster.local.") ?? .root, type: .txt).encode()
+        let port = dns.port
+        #expect(try await offload { try udpFanOut(query, port: port, clients: 32, timeoutMs: 2_000) } == 32)
+        var loops = group.makeIterator()
+        loops.next()?.execute { Thread.sleep(forTimeInterval: 1.5) }
+        try await Task.sleep(for: .milliseconds(50))
+        // The kernel hashes each source port to one of the two sockets: about half of the clients wait for the held
+        // loop (all 32 landing on the free one has odds of 2^-31).
+        #expect(try await offload { try udpFanOut(query, port: port, clients: 32, timeoutMs: 500) } < 32)
+        try await Task.sleep(for: .milliseconds(1_500))
+        #expect(try await offload { try udpFanOut(query, port: port, clients: 32, timeoutMs: 2_000) } == 32)
+        await dns.stop()
+        try await group.shutdownGracefully()
     }
 
     @Test("malformed packets get FORMERR or are dropped, and the server keeps answering")

@@ -33,12 +33,14 @@ final class RunningDNSServer: Sendable {
     }
 
     static func start(client: KubeClient?, podMode: PodRecordMode = .insecure, upstreams: [SocketAddress] = [],
-                      upstreamTimeout: TimeAmount = .seconds(1), metrics: DNSMetrics? = nil) async throws -> RunningDNSServer {
+                      upstreamTimeout: TimeAmount = .seconds(1), metrics: DNSMetrics? = nil,
+                      group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                      udpQueue: UDPQueue = .shared) async throws -> RunningDNSServer {
         var logger = Logger(label: "test.dns")
         logger.logLevel = .warning
         let config = ClusterDNSServerConfig(host: "127.0.0.1", port: 0, podMode: podMode, upstreams: upstreams,
-                                            upstreamTimeout: upstreamTimeout)
-        let server = ClusterDNSServer(config: config, logger: logger, metrics: metrics)
+                                            upstreamTimeout: upstreamTimeout, udpQueue: udpQueue)
+        let server = ClusterDNSServer(config: config, logger: logger, group: group, metrics: metrics)
         let (ports, continuation) = AsyncStream<ClusterDNSServer.BoundPorts>.makeStream()
         let task = Task {
             defer { continuation.finish() }
@@ -147,6 +149,31 @@ func udpExchange(_ packet: [UInt8], port: Int, timeoutMs: Int) throws -> [UInt8]
     let n = recv(fd, &buffer, buffer.count, 0)
     guard n >= 0 else { return nil }
     return Array(buffer[..<n])
+}
+
+/// The same query from `clients` sockets at once (each its own source port); how many got a reply within the
+/// timeout, all waiting together.
+func udpFanOut(_ packet: [UInt8], port: Int, clients: Int, timeoutMs: Int) throws -> Int {
+    var sockets: [Int32] = []
+    defer { for fd in sockets { close(fd) } }
+    for _ in 0..<clients {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket failed") }
+        sockets.append(fd)
+        let sent = withSockaddr(loopback(port: port)) { sendto(fd, packet, packet.count, 0, $0, $1) }
+        guard sent == packet.count else { throw TestFailure("sendto failed") }
+    }
+    var waiting = Set(sockets)
+    let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
+    var buffer = [UInt8](repeating: 0, count: 4_096)
+    while !waiting.isEmpty && ContinuousClock.now < deadline {
+        var fds = waiting.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        guard poll(&fds, nfds_t(fds.count), 10) >= 0 else { throw TestFailure("poll failed") }
+        for entry in fds where entry.revents & Int16(POLLIN) != 0 {
+            if recv(entry.fd, &buffer, buffer.count, 0) > 0 { waiting.remove(entry.fd) }
+        }
+    }
+    return clients - waiting.count
 }
 
 /// Datagrams out, nothing read.
