@@ -8,8 +8,8 @@ swift build -c release --scratch-path .build-release 2>&1 | grep -E "error|warni
 bin=./.build-release/release/junction
 # The DNS benchmark's peers, installed here rather than in setup.sh so that test runs do not pay for them.
 dns_tools() {
-  [ -x /usr/bin/dnsperf ] && [ -x /usr/sbin/dnsmasq ] && return
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsperf dnsmasq-base >/dev/null
+  [ -x /usr/bin/dnsperf ] && [ -x /usr/sbin/dnsmasq ] && [ -x /usr/sbin/knotd ] && return
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsperf dnsmasq-base knot >/dev/null
 }
 case "${1:-all}" in
   control-plane) $bin bench control-plane ;;
