@@ -44,6 +44,8 @@ final class DNSUDPReaders: Sendable {
     /// `hold(reader:for:)`: which reader stays away from the socket (-1: none), and until when (uptime, ns).
     private let heldReader = Atomic<Int>(-1)
     private let heldUntil = Atomic<UInt64>(0)
+    /// The reader that is staying away right now, or -1.
+    private let holding = Atomic<Int>(-1)
 
     /// Binds the socket; `start` then starts its readers.
     init(server: ClusterDNSServer, host: String, port: Int) throws {
@@ -123,9 +125,15 @@ final class DNSUDPReaders: Sendable {
 
     /// Keeps reader `position` from taking datagrams for `duration` once it next comes back to the socket (within
     /// `idleWakeup` when idle), as a descheduled thread would be: for tests and diagnostics of the shared queue.
+    /// `isHolding(reader:)` tells when it has.
     func hold(reader position: Int, for duration: TimeAmount) {
         heldUntil.store(NIODeadline.now().uptimeNanoseconds + UInt64(duration.nanoseconds), ordering: .relaxed)
         heldReader.store(position, ordering: .releasing)
+    }
+
+    /// Whether reader `position` is staying away from the socket now.
+    func isHolding(reader position: Int) -> Bool {
+        holding.load(ordering: .acquiring) == position
     }
 
     /// One reader: receive a burst, answer it, send the replies, until stopped.
@@ -157,10 +165,12 @@ final class DNSUDPReaders: Sendable {
                 let until = heldUntil.load(ordering: .relaxed)
                 let now = NIODeadline.now().uptimeNanoseconds
                 if now < until {
+                    holding.store(position, ordering: .releasing)
                     usleep(useconds_t(min(until - now, 100_000_000) / 1_000))
                     continue
                 }
                 heldReader.store(-1, ordering: .relaxed)
+                holding.store(-1, ordering: .releasing)
             }
             for i in 0..<batch {
                 vectors[i] = iovec(iov_base: buffer + i * capacity, iov_len: capacity)

@@ -28,7 +28,10 @@ struct DNSMetricsTests {
         let upstream = try await FakeUpstream.start()
         defer { Task { await upstream.stop() } }
         let metrics = DNSMetrics(host: "127.0.0.1", port: 0, version: "test")
-        try await withDNSServer(client: nil, upstreams: [try upstream.address], metrics: metrics) { dns in
+        // The upstream gets 5 s, not the suite's usual 1 s: timeouts are not what this test counts, and a loaded
+        // machine (the whole suite starts at once) has made the in-process upstream miss 1 s.
+        try await withDNSServer(client: nil, upstreams: [try upstream.address], upstreamTimeout: .seconds(5),
+                                metrics: metrics) { dns in
             let server = dns.server
             server.apply(previous: nil, current: Objects.service("web", clusterIP: "10.96.0.20",
                                                                  ports: [Objects.port("http", 80)]))
@@ -40,8 +43,10 @@ struct DNSMetricsTests {
             }
             #expect(try await dns.udp("nothing.default.svc.cluster.local.", .a)?.header.rcode == .nxDomain)
             // Forwarded once, then answered from the cache.
-            #expect(addresses(try await dns.udp("example.test.", .a)) == ["192.0.2.7"])
-            #expect(addresses(try await dns.udp("example.test.", .a)) == ["192.0.2.7"])
+            for _ in 0..<2 {
+                let reply = try await dns.udp("example.test.", .a, timeoutMs: 8_000)
+                #expect(addresses(reply) == ["192.0.2.7"], "reply: \(reply.map { "\($0.header.rcode)" } ?? "none")")
+            }
             // A header promising a question that is not there: FORMERR, written by the server itself.
             let formErr = try #require(try await dns.rawUDP([0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]))
             #expect(try DNSMessage(decoding: formErr).header.rcode == .formErr)

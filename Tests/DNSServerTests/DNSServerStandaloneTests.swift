@@ -61,27 +61,35 @@ struct DNSServerStandaloneTests {
         logger.logLevel = .warning
         let server = ClusterDNSServer(config: ClusterDNSServerConfig(host: "127.0.0.1", port: 0), logger: logger)
         for resource in server.resources { server.markSynced(resource) }
+        let query = DNSMessage.query(id: 7, name: DNSName("dns-version.cluster.local.") ?? .root, type: .txt).encode()
+        /// Holds reader 0 of `readers` for 3 s, waits until it stays away (it sees the hold within its 100 ms idle
+        /// wake-up), then asks from `clients` sockets at once: how many got an answer within a second.
+        func answeredWhileHeld(_ readers: DNSUDPReaders, clients: Int) async throws -> Int {
+            readers.hold(reader: 0, for: .seconds(3))
+            let deadline = ContinuousClock.now + .seconds(2)
+            while !readers.isHolding(reader: 0) {
+                guard ContinuousClock.now < deadline else { throw TestFailure("reader 0 never stayed away") }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let port = readers.port
+            return try await offload { try udpFanOut(query, port: port, clients: clients, timeoutMs: 1_000) }
+        }
+
         let readers = try DNSUDPReaders(server: server, host: "127.0.0.1", port: 0)
         readers.start(count: 2)
-        let query = DNSMessage.query(id: 7, name: DNSName("dns-version.cluster.local.") ?? .root, type: .txt).encode()
         let port = readers.port
         #expect(try await offload { try udpFanOut(query, port: port, clients: 32, timeoutMs: 2_000) } == 32)
-        // Reader 0 stays away for 1.5 s (it sees the hold within its 100 ms idle wake-up); 32 clients ask meanwhile.
-        readers.hold(reader: 0, for: .milliseconds(1_500))
-        try await Task.sleep(for: .milliseconds(250))
-        #expect(try await offload { try udpFanOut(query, port: port, clients: 32, timeoutMs: 500) } == 32)
+        #expect(try await answeredWhileHeld(readers, clients: 32) == 32)
         await readers.stop()
         // Stopped: the port is closed and nothing answers.
         #expect(try await offload { try udpFanOut(query, port: port, clients: 4, timeoutMs: 200) } == 0)
+
         // The control: a lone reader held the same way answers nothing until the hold ends.
         let lone = try DNSUDPReaders(server: server, host: "127.0.0.1", port: 0)
         lone.start(count: 1)
-        lone.hold(reader: 0, for: .milliseconds(1_000))
-        try await Task.sleep(for: .milliseconds(250))
+        #expect(try await answeredWhileHeld(lone, clients: 8) == 0)
         let lonePort = lone.port
-        let whileHeld = try await offload { try udpFanOut(query, port: lonePort, clients: 8, timeoutMs: 300) }
-        #expect(whileHeld == 0)
-        let afterwards = try await offload { try udpFanOut(query, port: lonePort, clients: 8, timeoutMs: 2_000) }
+        let afterwards = try await offload { try udpFanOut(query, port: lonePort, clients: 8, timeoutMs: 5_000) }
         #expect(afterwards == 8)
         await lone.stop()
     }
@@ -94,14 +102,23 @@ struct DNSServerStandaloneTests {
         let query = DNSMessage.query(id: 7, name: DNSName("dns-version.cluster.local.") ?? .root, type: .txt).encode()
         let port = dns.port
         #expect(try await offload { try udpFanOut(query, port: port, clients: 32, timeoutMs: 2_000) } == 32)
+        // Hold the first loop for 3 s, and ask once it is held.
         var loops = group.makeIterator()
-        loops.next()?.execute { Thread.sleep(forTimeInterval: 1.5) }
-        try await Task.sleep(for: .milliseconds(50))
+        let held = Locked(false)
+        loops.next()?.execute {
+            held.withLock { $0 = true }
+            Thread.sleep(forTimeInterval: 3)
+        }
+        let deadline = ContinuousClock.now + .seconds(2)
+        while !held.withLock({ $0 }) {
+            guard ContinuousClock.now < deadline else { throw TestFailure("the loop was never held") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
         // The kernel hashes each source port to one of the two sockets: about half of the clients wait for the held
         // loop (all 32 landing on the free one has odds of 2^-31).
-        #expect(try await offload { try udpFanOut(query, port: port, clients: 32, timeoutMs: 500) } < 32)
-        try await Task.sleep(for: .milliseconds(1_500))
-        #expect(try await offload { try udpFanOut(query, port: port, clients: 32, timeoutMs: 2_000) } == 32)
+        #expect(try await offload { try udpFanOut(query, port: port, clients: 32, timeoutMs: 1_000) } < 32)
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await offload { try udpFanOut(query, port: port, clients: 32, timeoutMs: 5_000) } == 32)
         await dns.stop()
         try await group.shutdownGracefully()
     }

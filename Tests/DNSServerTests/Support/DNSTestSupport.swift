@@ -105,9 +105,10 @@ final class RunningDNSServer: Sendable {
 
 /// Runs `body` with a server and always stops it.
 func withDNSServer(client: KubeClient?, podMode: PodRecordMode = .insecure, upstreams: [SocketAddress] = [],
-                   metrics: DNSMetrics? = nil, _ body: (RunningDNSServer) async throws -> Void) async throws {
+                   upstreamTimeout: TimeAmount = .seconds(1), metrics: DNSMetrics? = nil,
+                   _ body: (RunningDNSServer) async throws -> Void) async throws {
     let server = try await RunningDNSServer.start(client: client, podMode: podMode, upstreams: upstreams,
-                                                  metrics: metrics)
+                                                  upstreamTimeout: upstreamTimeout, metrics: metrics)
     do {
         try await body(server)
         await server.stop()
