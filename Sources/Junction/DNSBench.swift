@@ -194,6 +194,19 @@ struct DNSBench: AsyncParsableCommand {
             knotAtHalf = try await perf.run(port: knotServer.port, server: knotServer.child.pid, tcp: false,
                                             label: "knot-at-junction-half", rate: half, perQuery: true)
         }
+        // The same over TCP (16 persistent connections): Junction at half its TCP peak, dnsmasq at half its own,
+        // Knot at Junction's rate.
+        let tcpHalf = max(1_000, Int((peak["junction-tcp"] ?? .empty).qps / 2))
+        let masqTCPHalf = max(1_000, Int((peak["dnsmasq-hosts-tcp"] ?? .empty).qps / 2))
+        let jTCPHalf = try await perf.run(port: junctionPort, server: junction.pid, tcp: true,
+                                          label: "junction-tcp-half", rate: tcpHalf, perQuery: true)
+        let mTCPHalf = try await perf.run(port: hostsPort, server: masqHosts.pid, tcp: true,
+                                          label: "dnsmasq-tcp-half", rate: masqTCPHalf, perQuery: true)
+        var knotTCPAtHalf: DNSPerf.Result?
+        if let knotServer {
+            knotTCPAtHalf = try await perf.run(port: knotServer.port, server: knotServer.child.pid, tcp: true,
+                                               label: "knot-tcp-at-junction-half", rate: tcpHalf, perQuery: true)
+        }
         let loadedRSS = ProcessMemory.kiB(junction.pid)
         let loadedAnon = ProcessMemory.kiB(junction.pid, "RssAnon")
 
@@ -232,6 +245,9 @@ struct DNSBench: AsyncParsableCommand {
                 junction at \(half) q/s:            \(latency(jHalf))
                 dnsmasq hosts only at \(masqHalf) q/s:  \(latency(mHalf))
                 junction at \(masqHalf) q/s:            \(latency(jAtMasq))\(knotAtHalf.map { "\n    knot at \(half) q/s (junction's half): \(latency($0))" } ?? "")
+              latency over TCP at half of each server's TCP peak:
+                junction at \(tcpHalf) q/s:            \(latency(jTCPHalf))
+                dnsmasq hosts only at \(masqTCPHalf) q/s:  \(latency(mTCPHalf))\(knotTCPAtHalf.map { "\n    knot at \(tcpHalf) q/s (junction's half): \(latency($0))" } ?? "")
               \(which) RSS: \(Self.mib(idleRSS)) MiB after the sync (\(Self.mib(idleAnon)) MiB private), \(Self.mib(loadedRSS)) MiB after the load (\(Self.mib(loadedAnon)) MiB private)
               create → first answer (\(created.count) services): p50 \(ms(Self.percentile(created, 50)))  p99 \(ms(Self.percentile(created, 99)))  max \(ms(created.max() ?? .zero))
               delete → NXDOMAIN:                 p50 \(ms(Self.percentile(deleted, 50)))  p99 \(ms(Self.percentile(deleted, 99)))  max \(ms(deleted.max() ?? .zero))
