@@ -41,6 +41,8 @@ final class DNSUDPReaders: Sendable {
     let port: Int
     private let descriptor: CInt
     private let state: Mutex<State>
+    /// `state.stopped` for the readers' loop, read once per burst without taking the lock.
+    private let stopping = Atomic<Bool>(false)
     /// `hold(reader:for:)`: which reader stays away from the socket (-1: none), and until when (uptime, ns).
     private let heldReader = Atomic<Int>(-1)
     private let heldUntil = Atomic<UInt64>(0)
@@ -102,6 +104,7 @@ final class DNSUDPReaders: Sendable {
     func stop() async {
         let running = state.withLock { state -> Int in
             state.stopped = true
+            stopping.store(true, ordering: .releasing)
             return state.running
         }
         _ = shutdown(descriptor, CInt(SHUT_RDWR))
@@ -121,7 +124,6 @@ final class DNSUDPReaders: Sendable {
         }
     }
 
-    private var stopped: Bool { state.withLock { $0.stopped } }
 
     /// Keeps reader `position` from taking datagrams for `duration` once it next comes back to the socket (within
     /// `idleWakeup` when idle), as a descheduled thread would be: for tests and diagnostics of the shared queue.
@@ -160,7 +162,16 @@ final class DNSUDPReaders: Sendable {
         defer { recorder?.mergeNow() }
         var replies: [(bytes: [UInt8], message: Int)] = []
         replies.reserveCapacity(batch)
-        while !stopped {
+        for i in 0..<batch {
+            vectors[i] = iovec(iov_base: buffer + i * capacity, iov_len: capacity)
+            headers[i] = jn_mmsghdr(
+                msg_hdr: msghdr(msg_name: UnsafeMutableRawPointer(names + i),
+                                msg_namelen: socklen_t(MemoryLayout<sockaddr_storage>.size),
+                                msg_iov: vectors + i, msg_iovlen: 1, msg_control: nil, msg_controllen: 0,
+                                msg_flags: 0),
+                msg_len: 0)
+        }
+        while !stopping.load(ordering: .acquiring) {
             if heldReader.load(ordering: .acquiring) == position {
                 let until = heldUntil.load(ordering: .relaxed)
                 let now = NIODeadline.now().uptimeNanoseconds
@@ -171,15 +182,6 @@ final class DNSUDPReaders: Sendable {
                 }
                 heldReader.store(-1, ordering: .relaxed)
                 holding.store(-1, ordering: .releasing)
-            }
-            for i in 0..<batch {
-                vectors[i] = iovec(iov_base: buffer + i * capacity, iov_len: capacity)
-                headers[i] = jn_mmsghdr(
-                    msg_hdr: msghdr(msg_name: UnsafeMutableRawPointer(names + i),
-                                    msg_namelen: socklen_t(MemoryLayout<sockaddr_storage>.size),
-                                    msg_iov: vectors + i, msg_iovlen: 1, msg_control: nil, msg_controllen: 0,
-                                    msg_flags: 0),
-                    msg_len: 0)
             }
             let received = jn_recvmmsg(descriptor, headers, UInt32(batch), JN_MSG_WAITFORONE)
             guard received > 0 else {
@@ -214,6 +216,11 @@ final class DNSUDPReaders: Sendable {
             }
             sendReplies(replies, arena: &arena, names: names, headers: headers, vectors: replyVectors,
                         replyHeaders: replyHeaders)
+            // recvmmsg wrote the address lengths and flags of the messages it filled; the rest are as set above.
+            for i in 0..<Int(received) {
+                headers[i].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                headers[i].msg_hdr.msg_flags = 0
+            }
             recorder?.burstEnded()
         }
     }

@@ -180,33 +180,32 @@ struct DNSBench: AsyncParsableCommand {
         // configuration barely serves), and Junction also at dnsmasq's rate, like for like.
         // The machine's baseline for a tail: how much of each core's time it takes away in stalls, right before.
         let stalls = await HostStalls.measure(cpus: Array(0..<ProcessInfo.processInfo.activeProcessorCount), seconds: 5)
-        let half = max(1_000, Int((peak["junction-udp"] ?? .empty).qps / 2))
-        let masqHalf = max(1_000, Int((peak["dnsmasq-hosts-udp"] ?? .empty).qps / 2))
-        let jHalf = try await perf.run(port: junctionPort, server: junction.pid, tcp: false, label: "junction-half",
-                                       rate: half, perQuery: true)
-        let mHalf = try await perf.run(port: hostsPort, server: masqHosts.pid, tcp: false, label: "dnsmasq-half",
-                                       rate: masqHalf, perQuery: true)
-        let jAtMasq = try await perf.run(port: junctionPort, server: junction.pid, tcp: false,
-                                         label: "junction-at-dnsmasq-half", rate: masqHalf, perQuery: true)
-        // Knot at Junction's rate: the tail any server gets here at that rate (host, loopback, dnsperf).
-        var knotAtHalf: DNSPerf.Result?
-        if let knotServer {
-            knotAtHalf = try await perf.run(port: knotServer.port, server: knotServer.child.pid, tcp: false,
-                                            label: "knot-at-junction-half", rate: half, perQuery: true)
+        /// Each server at half its own peak over one transport, Junction also at dnsmasq's rate (UDP only), and Knot
+        /// at Junction's rate: the tail any server gets here at that rate (host, loopback, dnsperf).
+        func halfPeakRuns(tcp: Bool) async throws -> HalfPeak {
+            let transport = tcp ? "tcp" : "udp"
+            let rate = max(1_000, Int((peak["junction-\(transport)"] ?? .empty).qps / 2))
+            let masqRate = max(1_000, Int((peak["dnsmasq-hosts-\(transport)"] ?? .empty).qps / 2))
+            func run(_ label: String, port: Int, pid: pid_t, rate: Int) async throws -> DNSPerf.Result {
+                try await perf.run(port: port, server: pid, tcp: tcp, label: "\(label)-\(transport)-half", rate: rate,
+                                   perQuery: true)
+            }
+            var result = HalfPeak(rate: rate, masqRate: masqRate,
+                                  junction: try await run("junction", port: junctionPort, pid: junction.pid, rate: rate),
+                                  dnsmasq: try await run("dnsmasq", port: hostsPort, pid: masqHosts.pid, rate: masqRate))
+            if !tcp {
+                result.junctionAtMasq = try await run("junction-at-dnsmasq", port: junctionPort, pid: junction.pid,
+                                                      rate: masqRate)
+            }
+            if let knotServer {
+                result.knot = try await run("knot-at-junction", port: knotServer.port, pid: knotServer.child.pid,
+                                            rate: rate)
+            }
+            return result
         }
-        // The same over TCP (16 persistent connections): Junction at half its TCP peak, dnsmasq at half its own,
-        // Knot at Junction's rate.
-        let tcpHalf = max(1_000, Int((peak["junction-tcp"] ?? .empty).qps / 2))
-        let masqTCPHalf = max(1_000, Int((peak["dnsmasq-hosts-tcp"] ?? .empty).qps / 2))
-        let jTCPHalf = try await perf.run(port: junctionPort, server: junction.pid, tcp: true,
-                                          label: "junction-tcp-half", rate: tcpHalf, perQuery: true)
-        let mTCPHalf = try await perf.run(port: hostsPort, server: masqHosts.pid, tcp: true,
-                                          label: "dnsmasq-tcp-half", rate: masqTCPHalf, perQuery: true)
-        var knotTCPAtHalf: DNSPerf.Result?
-        if let knotServer {
-            knotTCPAtHalf = try await perf.run(port: knotServer.port, server: knotServer.child.pid, tcp: true,
-                                               label: "knot-tcp-at-junction-half", rate: tcpHalf, perQuery: true)
-        }
+        let udpHalf = try await halfPeakRuns(tcp: false)
+        // The same over TCP (16 persistent connections).
+        let tcpHalf = try await halfPeakRuns(tcp: true)
         let loadedRSS = ProcessMemory.kiB(junction.pid)
         let loadedAnon = ProcessMemory.kiB(junction.pid, "RssAnon")
 
@@ -242,12 +241,9 @@ struct DNSBench: AsyncParsableCommand {
             \(row("tcp"))
               host stalls, a thread spinning on each idle core for 5 s just before: \(stalls.summary)
               latency over UDP at half of each server's peak:
-                junction at \(half) q/s:            \(latency(jHalf))
-                dnsmasq hosts only at \(masqHalf) q/s:  \(latency(mHalf))
-                junction at \(masqHalf) q/s:            \(latency(jAtMasq))\(knotAtHalf.map { "\n    knot at \(half) q/s (junction's half): \(latency($0))" } ?? "")
+            \(udpHalf.lines(latency))
               latency over TCP at half of each server's TCP peak:
-                junction at \(tcpHalf) q/s:            \(latency(jTCPHalf))
-                dnsmasq hosts only at \(masqTCPHalf) q/s:  \(latency(mTCPHalf))\(knotTCPAtHalf.map { "\n    knot at \(tcpHalf) q/s (junction's half): \(latency($0))" } ?? "")
+            \(tcpHalf.lines(latency))
               \(which) RSS: \(Self.mib(idleRSS)) MiB after the sync (\(Self.mib(idleAnon)) MiB private), \(Self.mib(loadedRSS)) MiB after the load (\(Self.mib(loadedAnon)) MiB private)
               create → first answer (\(created.count) services): p50 \(ms(Self.percentile(created, 50)))  p99 \(ms(Self.percentile(created, 99)))  max \(ms(created.max() ?? .zero))
               delete → NXDOMAIN:                 p50 \(ms(Self.percentile(deleted, 50)))  p99 \(ms(Self.percentile(deleted, 99)))  max \(ms(deleted.max() ?? .zero))
@@ -346,6 +342,25 @@ struct DNSBench: AsyncParsableCommand {
             }
         }
         return (queries.count, agreeing, first.map { " (first difference: \($0))" } ?? "")
+    }
+}
+
+/// The latency runs at half the peak over one transport.
+struct HalfPeak {
+    var rate: Int
+    var masqRate: Int
+    var junction: DNSPerf.Result
+    var dnsmasq: DNSPerf.Result
+    var junctionAtMasq: DNSPerf.Result?
+    var knot: DNSPerf.Result?
+
+    /// The report's lines, indented as the rest of it.
+    func lines(_ latency: (DNSPerf.Result) -> String) -> String {
+        var lines = ["    junction at \(rate) q/s:            \(latency(junction))",
+                     "    dnsmasq hosts only at \(masqRate) q/s:  \(latency(dnsmasq))"]
+        if let junctionAtMasq { lines.append("    junction at \(masqRate) q/s:            \(latency(junctionAtMasq))") }
+        if let knot { lines.append("    knot at \(rate) q/s (junction's half): \(latency(knot))") }
+        return lines.joined(separator: "\n")
     }
 }
 
